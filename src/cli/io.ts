@@ -1,0 +1,75 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { InputError } from "../util/errors.ts";
+
+/** Where a command prints. Tests pass a recording Io; `main.ts` passes the real one. */
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  /** Raw write to stdout without a newline (progress bars). */
+  write(text: string): void;
+  /** True when stdout is a terminal: progress is drawn as a bar, else as plain lines. */
+  isTty: boolean;
+  /** Resolves when the user asks to stop (SIGINT/SIGTERM). */
+  stopSignal: AbortSignal;
+}
+
+/** A subcommand: one file under src/cli/ each. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+/** Wrong flags or arguments: the CLI prints one line plus usage and exits 2. */
+export class UsageError extends InputError {
+  override name = "UsageError";
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * `parseArgs` from node:util, strict, with `--help` always accepted. Unknown flags and
+ * missing values become a UsageError instead of node's own error type.
+ */
+export function parseCommandArgs<O extends Options>(argv: string[], options: O) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message.split("\n")[0]! : String(e));
+  }
+}
+
+/** Parses a non-negative integer flag, or throws a UsageError naming the flag. */
+export function intFlag(
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`--${flag} must be a whole number, got "${value}"`);
+  }
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`--${flag} must be between ${min} and ${max}`);
+  return n;
+}
+
+/** Formats a byte count for people: 1.50 MiB. */
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(2)} ${units[i]}`;
+}
