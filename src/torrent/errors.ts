@@ -7,3 +7,11 @@ export class MetainfoError extends InputError {
     super(`invalid torrent: ${field}: ${reason}`);
   }
 }
+
+/** `createTorrent` was pointed at something it cannot share (nothing to hash, bad option). */
+export class CreateTorrentError extends InputError {
+  override name = "CreateTorrentError";
+  constructor(readonly path: string, readonly reason: string) {
+    super(`cannot create a torrent from ${path}: ${reason}`);
+  }
+}
