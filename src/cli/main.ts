@@ -1,9 +1,11 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { BtxError } from "../util/errors.ts";
 import { type Command, type Io, parseCommandArgs, UsageError } from "./io.ts";
+import { createCommand } from "./create.ts";
+import { infoCommand } from "./info.ts";
 
 /** Every subcommand, in the order `btx --help` lists them. */
-const commands: Command[] = [];
+const commands: Command[] = [createCommand, infoCommand];
 
 export const VERSION: string = denoJson.version;
 
