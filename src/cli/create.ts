@@ -1,4 +1,5 @@
 import { basename, dirname, join, resolve } from "node:path";
+import { InputError } from "../util/errors.ts";
 import { createTorrent, type CreateTorrentOptions, formatMagnet } from "../torrent/mod.ts";
 import { type Command, formatBytes, type Io, parseCommandArgs, UsageError } from "./io.ts";
 
@@ -70,7 +71,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   const sourceName = values.name ?? basename(resolve(source));
   const output = values.output ?? join("torrents", `${sourceName}.torrent`);
   if (values.force !== true && await exists(output)) {
-    throw new UsageError(`${output} already exists (use --force to overwrite)`);
+    throw new InputError(`${output} already exists (use --force to overwrite)`);
   }
 
   const json = values.json === true;
