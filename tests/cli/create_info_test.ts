@@ -149,5 +149,8 @@ Deno.test("btx info as a real process: one stderr line, exit code 2", () =>
     assert.equal(new TextDecoder().decode(stdout), "");
     const lines = new TextDecoder().decode(stderr).trimEnd().split("\n");
     assert.equal(lines.length, 1, lines.join("\n"));
-    assert.match(lines[0]!, /^btx info: .*bad\.torrent: invalid torrent: info\.piece length: missing$/);
+    assert.match(
+      lines[0]!,
+      /^btx info: .*bad\.torrent: invalid torrent: info\.piece length: missing$/,
+    );
   }));
