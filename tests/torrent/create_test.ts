@@ -198,3 +198,64 @@ Deno.test("auto piece length: power of two, 1,000-2,000 pieces unless clamped", 
     assert.ok(count > 1000 && count <= 2000, `${size}: ${count} pieces of ${p}`);
   }
 });
+
+const PY = "/usr/bin/python3";
+function hasLibtorrent(): boolean {
+  try {
+    return new Deno.Command(PY, {
+      args: ["-c", "import libtorrent"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+const skipLibtorrent = !hasLibtorrent() && !Deno.env.get("CI");
+if (skipLibtorrent) {
+  console.log("skipping libtorrent check: /usr/bin/python3 cannot import libtorrent");
+}
+
+Deno.test({
+  name: "libtorrent loads a btx-made torrent with the same info hash, files and trackers",
+  ignore: skipLibtorrent,
+  fn: () =>
+    withTempDir(async (dir) => {
+      await writeTree(join(dir, "pack"), {
+        "x/1.bin": pseudoRandom(30_000, 12),
+        "x y.bin": pseudoRandom(5, 13),
+        "é.txt": pseudoRandom(17_000, 14),
+      });
+      const { torrent, metainfo } = await createTorrent(join(dir, "pack"), {
+        trackers: ["http://t.test/a", "udp://u.test:6969"],
+        webSeeds: ["http://w.test/"],
+        private: true,
+      });
+      const path = join(dir, "pack.torrent");
+      await Deno.writeFile(path, torrent);
+      const script = [
+        "import json, sys, libtorrent as lt",
+        "ti = lt.torrent_info(sys.argv[1])",
+        "fs = ti.files()",
+        "print(json.dumps({'hash': str(ti.info_hash()), 'private': ti.priv(),",
+        " 'pieces': ti.num_pieces(), 'trackers': [t.url for t in ti.trackers()],",
+        " 'files': [[fs.file_path(i), fs.file_size(i)] for i in range(fs.num_files())]}))",
+      ].join("\n");
+      const { code, stdout, stderr } = await new Deno.Command(PY, {
+        args: ["-c", script, path],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(code, 0, new TextDecoder().decode(stderr));
+      const lt = JSON.parse(new TextDecoder().decode(stdout));
+      assert.equal(lt.hash, metainfo.infoHashHex);
+      assert.equal(lt.private, true);
+      assert.equal(lt.pieces, metainfo.pieceCount);
+      assert.deepEqual(lt.trackers, ["http://t.test/a", "udp://u.test:6969"]);
+      assert.deepEqual(
+        lt.files,
+        metainfo.files.map((f) => [["pack", ...f.path].join("/"), f.length]),
+      );
+    }),
+});
