@@ -1,0 +1,70 @@
+import { BLOCK_SIZE } from "../torrent/layout.ts";
+
+export interface PipelineOptions {
+  /** Requests in flight before anything is measured. Default 32 (512 KiB). */
+  initial?: number;
+  /** Never fewer than this many in flight. Default 4. */
+  floor?: number;
+  /** The peer's BEP 10 `reqq` when it sent one; otherwise 128. */
+  reqq?: number;
+}
+
+/** Used when a peer did not say how many requests it queues (BEP 10 `reqq`). */
+export const DEFAULT_PIPELINE_LIMIT = 128;
+
+/**
+ * How many block requests to keep in flight to one peer: enough to cover the bandwidth-delay
+ * product, so the peer never idles waiting for our next request, but never more than the
+ * peer says it queues (excess requests are dropped or rejected by libtorrent and others).
+ */
+export class PipelineSizer {
+  #size: number;
+  #floor: number;
+  #limit: number;
+
+  constructor(opts: PipelineOptions = {}) {
+    this.#limit = limitFor(opts.reqq);
+    this.#floor = Math.min(Math.max(1, opts.floor ?? 4), this.#limit);
+    this.#size = clamp(opts.initial ?? 32, this.#floor, this.#limit);
+  }
+
+  /** Requests to keep in flight now. */
+  get size(): number {
+    return this.#size;
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** The extended handshake arrived with (or without) a `reqq`. */
+  setReqq(reqq: number | undefined): void {
+    this.#limit = limitFor(reqq);
+    this.#floor = Math.min(this.#floor, this.#limit);
+    this.#size = clamp(this.#size, this.#floor, this.#limit);
+  }
+
+  /**
+   * Re-sizes from the measured download rate from this peer (bytes/s) and the round-trip
+   * time (ms; use the lowest recent request latency, which excludes our own queueing).
+   * Targets twice the bandwidth-delay product: when the pipeline is what limits the rate,
+   * rate × RTT equals the pipeline, so the size doubles each update until the peer or the
+   * link is the limit; when the peer is slower, it shrinks to match.
+   */
+  update(bytesPerSecond: number, rttMs: number): number {
+    if (bytesPerSecond > 0 && rttMs > 0) {
+      const bdpBlocks = (bytesPerSecond * rttMs) / 1000 / BLOCK_SIZE;
+      this.#size = clamp(Math.ceil(2 * bdpBlocks), this.#floor, this.#limit);
+    }
+    return this.#size;
+  }
+}
+
+function limitFor(reqq: number | undefined): number {
+  if (reqq === undefined || !Number.isFinite(reqq) || reqq < 1) return DEFAULT_PIPELINE_LIMIT;
+  return Math.min(Math.floor(reqq), 4096);
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, n));
+}
