@@ -258,7 +258,7 @@ async function hashFiles(
           throw new BtxError(`${file.location} shrank while it was being hashed`);
         }
         remaining -= n;
-        opts.signal?.throwIfAborted();
+        if (opts.signal?.aborted) throw new BtxError(`hashing of ${file.location} interrupted`);
         which ^= 1;
         if (remaining > 0) {
           pending = readFull(handle, buffers[which]!.subarray(0, Math.min(READ_SIZE, remaining)));

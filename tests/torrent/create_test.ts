@@ -8,6 +8,7 @@ import {
 } from "../../src/torrent/mod.ts";
 import { sha1 } from "../../src/util/sha1.ts";
 import { concat } from "../../src/util/bytes.ts";
+import { BtxError } from "../../src/util/errors.ts";
 
 function hasTool(name: string): boolean {
   try {
@@ -259,3 +260,14 @@ Deno.test({
       );
     }),
 });
+
+Deno.test("an aborted signal stops hashing with a BtxError, not a raw AbortError", () =>
+  withTempDir(async (dir) => {
+    await writeTree(dir, { "f.bin": pseudoRandom(1000, 15) });
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      createTorrent(join(dir, "f.bin"), { signal: controller.signal }),
+      (e: unknown) => e instanceof BtxError && /interrupted/.test(e.message),
+    );
+  }));
