@@ -6,6 +6,7 @@
 import { type BDict, type BValue, decode, isBytes, isDict, isInt, isList } from "../bencode/mod.ts";
 import { fromBinary, toBinary, toHex, utf8, utf8Bytes } from "../util/bytes.ts";
 import { BtxError } from "../util/errors.ts";
+import { httpGet, HttpGetFailure } from "./http_get.ts";
 
 /** What went wrong talking to a tracker; `failure` means the tracker answered with a refusal. */
 export type TrackerErrorKind =
@@ -251,71 +252,25 @@ async function trackerGet(
   requestUrl: string,
   options: RequestOptions,
 ): Promise<Uint8Array> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = () => controller.abort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  if (options.signal?.aborted) controller.abort();
+  let result;
   try {
-    const response = await fetch(requestUrl, {
-      signal: controller.signal,
-      redirect: "follow",
-      headers: { "accept-encoding": "identity" },
+    result = await httpGet(requestUrl, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
     });
-    const body = await readLimited(url, response, maxBytes);
-    if (!response.ok) {
-      // Some trackers send their `failure reason` with a 4xx status: prefer their words.
-      const failure = tryFailureReason(body);
-      if (failure !== undefined) throw new TrackerError(url, "failure", failure);
-      throw new TrackerError(url, "http", `HTTP ${response.status} ${response.statusText}`.trim());
-    }
-    return body;
   } catch (e) {
-    if (e instanceof TrackerError) throw e;
-    if (timedOut) throw new TrackerError(url, "timeout", `no answer within ${timeoutMs} ms`);
-    if (options.signal?.aborted) throw new TrackerError(url, "aborted", "request cancelled");
-    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    throw new TrackerError(url, "network", `request failed: ${message}`);
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    if (!(e instanceof HttpGetFailure)) throw e;
+    const kind = e.kind === "too-large" ? "protocol" : e.kind;
+    throw new TrackerError(url, kind, e.message);
   }
-}
-
-/** Reads the body, stopping (and cancelling the stream) once it passes `maxBytes`. */
-async function readLimited(url: string, response: Response, maxBytes: number) {
-  if (!response.body) return new Uint8Array(0);
-  const declared = Number(response.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    await response.body.cancel();
-    throw new TrackerError(url, "protocol", `response of ${declared} bytes exceeds ${maxBytes}`);
+  if (!result.ok) {
+    // Some trackers send their `failure reason` with a 4xx status: prefer their words.
+    const failure = tryFailureReason(result.body);
+    if (failure !== undefined) throw new TrackerError(url, "failure", failure);
+    throw new TrackerError(url, "http", `HTTP ${result.status} ${result.statusText}`.trim());
   }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > maxBytes) {
-      await reader.cancel();
-      throw new TrackerError(url, "protocol", `response exceeds ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return result.body;
 }
 
 function tryFailureReason(body: Uint8Array): string | undefined {
