@@ -1,0 +1,235 @@
+import denoJson from "../../deno.json" with { type: "json" };
+import {
+  decodeExtendedHandshake,
+  encodeExtendedHandshake,
+  EXTENDED_HANDSHAKE_ID,
+  type Message,
+} from "../wire/mod.ts";
+import { Bitfield } from "./bitfield.ts";
+import { MAX_REQUEST_LENGTH, type Peer } from "./peer.ts";
+import { MAX_STRIKES, type TorrentSession } from "./session.ts";
+
+/** We queue this many requests per peer; told to peers as BEP 10 `reqq`. */
+const OUR_REQQ = 250;
+const CLIENT_VERSION = `btx ${denoJson.version}`;
+
+/**
+ * What a session does with each peer message (BEP 3, BEP 6, BEP 10): the protocol side of
+ * the session, kept apart from its lifecycle (trackers, timers, connections).
+ */
+export class PeerMessageHandler {
+  readonly #s: TorrentSession;
+  readonly #writes = new Set<Promise<void>>();
+
+  constructor(session: TorrentSession) {
+    this.#s = session;
+  }
+
+  /** Our first messages: extended handshake, then what we have (BEP 3 bitfield / BEP 6). */
+  greet(peer: Peer): void {
+    const conn = peer.conn;
+    if (conn.remoteExtended) {
+      conn.send({
+        type: "extended",
+        id: EXTENDED_HANDSHAKE_ID,
+        payload: encodeExtendedHandshake({
+          m: {},
+          v: CLIENT_VERSION,
+          reqq: OUR_REQQ,
+          p: this.#s.client.port,
+        }),
+      });
+    }
+    const have = this.#s.picker.have;
+    const count = have.count();
+    if (conn.remoteFast && count === 0) conn.send({ type: "haveNone" });
+    else if (conn.remoteFast && count === have.size) conn.send({ type: "haveAll" });
+    else if (count > 0) conn.send({ type: "bitfield", bitfield: have.toBytes() });
+  }
+
+  /** Handles one message. Protocol violations close the peer; nothing here throws. */
+  handle(peer: Peer, m: Message): void {
+    try {
+      this.#dispatch(peer, m);
+    } catch (e) {
+      this.#s.disconnect(peer, `protocol error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  #dispatch(peer: Peer, m: Message) {
+    const s = this.#s;
+    const n = s.meta.pieceCount;
+    switch (m.type) {
+      case "bitfield":
+        s.picker.peerGone(peer.has);
+        peer.has = Bitfield.fromWire(m.bitfield, n);
+        s.picker.peerBitfield(peer.has);
+        return this.#afterAvailability(peer);
+      case "haveAll":
+        s.picker.peerGone(peer.has);
+        peer.has = Bitfield.full(n);
+        s.picker.peerHaveAll();
+        return this.#afterAvailability(peer);
+      case "haveNone":
+        s.picker.peerGone(peer.has);
+        peer.has = new Bitfield(n);
+        return;
+      case "have":
+        if (m.index >= n) throw new Error(`have for piece ${m.index} of ${n}`);
+        if (peer.has.set(m.index)) s.picker.peerHas(m.index);
+        if (!s.picker.have.has(m.index)) {
+          this.#updateInterest(peer, true);
+          this.fillRequests(peer);
+        }
+        if (s.isComplete && peer.isSeed) s.disconnect(peer, "both seeds");
+        return;
+      case "choke":
+        peer.peerChoking = true;
+        // Without BEP 6 a choke discards our requests; with it the peer rejects them, but we
+        // re-ask others at once either way and accept a block if it still arrives.
+        s.picker.release(peer.key);
+        peer.requestedAt.clear();
+        return;
+      case "unchoke":
+        peer.peerChoking = false;
+        return this.fillRequests(peer);
+      case "interested":
+        peer.peerInterested = true;
+        // Rechoke now rather than at the next 10 s tick, so a new leecher starts at once.
+        if (peer.amChoking) s.rechoke();
+        return;
+      case "notInterested":
+        peer.peerInterested = false;
+        return;
+      case "request":
+        return this.#onRequest(peer, m);
+      case "cancel":
+        return peer.cancelUpload(m);
+      case "piece":
+        return this.#onBlock(peer, m.index, m.begin, m.block);
+      case "reject":
+        s.picker.rejected(peer.key, m.index, m.begin);
+        peer.requestedAt.delete(`${m.index}:${m.begin}`);
+        return this.fillRequests(peer);
+      case "allowedFast":
+        if (m.index < n) peer.allowedFast.add(m.index);
+        return;
+      case "extended":
+        if (m.id === EXTENDED_HANDSHAKE_ID) {
+          const h = decodeExtendedHandshake(m.payload);
+          peer.pipeline.setReqq(h.reqq);
+        }
+        return;
+      default:
+        // keep-alive, port (no DHT), suggest, unknown ids: BEP 3 says ignore.
+        return;
+    }
+  }
+
+  #afterAvailability(peer: Peer) {
+    const s = this.#s;
+    if (s.isComplete && peer.isSeed) return s.disconnect(peer, "both seeds");
+    this.#updateInterest(peer);
+    this.fillRequests(peer);
+  }
+
+  /** Interested exactly when the peer has a piece we lack (and we download at all). */
+  #updateInterest(peer: Peer, known?: boolean) {
+    const s = this.#s;
+    if (s.options.download === false) return;
+    if (known !== undefined) return peer.setInterested(known);
+    const have = s.picker.have;
+    for (const i of peer.has.indexes()) {
+      if (!have.has(i)) return peer.setInterested(true);
+    }
+    peer.setInterested(false);
+  }
+
+  #onRequest(peer: Peer, r: { index: number; begin: number; length: number }) {
+    const s = this.#s;
+    const valid = r.index < s.meta.pieceCount && s.picker.have.has(r.index) && r.length > 0 &&
+      r.length <= MAX_REQUEST_LENGTH && r.begin + r.length <= s.storage.layout.pieceSize(r.index);
+    if (!valid || peer.amChoking || !peer.queueUpload(r)) {
+      // BEP 6 peers are told; others (choked, or asking for what we lack) are just ignored.
+      if (peer.conn.remoteFast) peer.conn.send({ type: "reject", ...r });
+      return;
+    }
+    peer.serveUploads(
+      (b) => s.storage.readBlock(b.index, b.begin, b.length),
+      (bytes) => {
+        s.uploaded += bytes;
+        peer.up.add(bytes);
+        s.upRate.add(bytes);
+      },
+    ).catch((e) => s.disconnect(peer, `upload failed: ${e instanceof Error ? e.message : e}`));
+  }
+
+  /** Tops up the peer's request pipeline from the picker. */
+  fillRequests(peer: Peer): void {
+    const s = this.#s;
+    if (peer.peerChoking || !peer.amInterested || peer.conn.closed || s.isComplete) return;
+    const want = (peer.snubbed ? 1 : peer.pipeline.size) - s.picker.inflight(peer.key);
+    if (want <= 0) return;
+    const now = performance.now();
+    const picked = s.picker.pick({ key: peer.key, has: peer.has, count: want, now });
+    for (const r of picked) {
+      peer.requestedAt.set(`${r.index}:${r.begin}`, now);
+      peer.conn.send({ type: "request", ...r });
+    }
+  }
+
+  #onBlock(peer: Peer, index: number, begin: number, block: Uint8Array) {
+    const s = this.#s;
+    const now = performance.now();
+    const sentAt = peer.requestedAt.get(`${index}:${begin}`);
+    if (sentAt !== undefined) {
+      peer.requestedAt.delete(`${index}:${begin}`);
+      peer.minLatencyMs = Math.min(peer.minLatencyMs, Math.max(1, now - sentAt));
+    }
+    peer.lastBlockAt = now;
+    peer.snubbed = false;
+    peer.down.add(block.length);
+    s.downRate.add(block.length);
+    s.downloaded += block.length;
+    const result = s.picker.received(peer.key, index, begin, block.length, block, now);
+    for (const c of result.cancel) {
+      const other = s.peers.get(c.peerKey);
+      other?.requestedAt.delete(`${c.index}:${c.begin}`);
+      other?.conn.send({ type: "cancel", index: c.index, begin: c.begin, length: c.length });
+    }
+    if (result.complete) this.#onPiece(index, result.complete);
+    this.fillRequests(peer);
+  }
+
+  /** Verifies an assembled piece; a good one is written, then announced with `have`. */
+  #onPiece(index: number, data: Uint8Array) {
+    const s = this.#s;
+    if (!s.storage.verify(index, data)) {
+      const contributors = s.picker.failed(index);
+      s.emit({ type: "warning", message: `piece ${index} failed its hash check` });
+      for (const key of contributors) {
+        const p = s.peers.get(key);
+        if (p && ++p.strikes >= MAX_STRIKES) s.disconnect(p, "sent corrupt data", true);
+      }
+      for (const p of s.peers.values()) this.fillRequests(p);
+      return;
+    }
+    const write = s.storage.writePiece(index, data).then(() => {
+      s.picker.verified(index);
+      for (const p of s.peers.values()) {
+        if (!p.has.has(index)) p.conn.send({ type: "have", index });
+        else if (p.amInterested) this.#updateInterest(p);
+      }
+      s.onPieceDone();
+      // The piece's memory is free again: peers held back by the cap can take new blocks.
+      for (const p of s.peers.values()) this.fillRequests(p);
+    }, (e) => s.fail(e));
+    this.#writes.add(write);
+    write.finally(() => this.#writes.delete(write));
+  }
+
+  /** Resolves when every started piece write has finished. */
+  async idle(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+  }
+}
