@@ -1,0 +1,429 @@
+import { BLOCK_SIZE } from "../torrent/layout.ts";
+import type { Bitfield } from "./bitfield.ts";
+
+/** A block to ask a peer for (a BEP 3 `request` message). */
+export interface BlockRequest {
+  index: number;
+  begin: number;
+  length: number;
+}
+
+/** A block request attributed to one peer (for cancels, timeouts and releases). */
+export interface PeerRequest extends BlockRequest {
+  peerKey: string;
+}
+
+/** The peer asking for work: its key, its pieces, how many blocks it may take, and the time. */
+export interface PickPeer {
+  key: string;
+  has: Bitfield;
+  count: number;
+  now: number;
+}
+
+export interface ReceiveResult {
+  /** The assembled piece when this block was its last one: verify it, then `verified`/`failed`. */
+  complete?: Uint8Array;
+  /** The block was not wanted any more (already received, or not part of an active piece). */
+  duplicate?: boolean;
+  /** Endgame: other peers that were asked for this block; send them a `cancel`. */
+  cancel: PeerRequest[];
+}
+
+export interface TimeoutResult {
+  /** Requests that waited too long; their blocks are wanted again. Cancel them. */
+  expired: PeerRequest[];
+  /** Peers that had an expired request: treat as snubbed. */
+  snubbed: string[];
+}
+
+export interface PickerOptions {
+  /** Piece count and sizes; a `FileLayout` fits. */
+  layout: { pieceCount: number; pieceSize(index: number): number };
+  /** Pieces we have (verified). The picker sets bits in it on `verified`. */
+  have: Bitfield;
+  /** Global cap on bytes of pieces in progress (buffered until verified). Default 64 MiB. */
+  maxUnverifiedBytes?: number;
+  /** Endgame: at most this many peers asked for the same block. Default 3. */
+  maxDuplicates?: number;
+  /** Pick random pieces (not rarest) until this many are complete. Default 4. */
+  randomFirst?: number;
+  /** Injected for deterministic tests; default Math.random. */
+  random?: () => number;
+}
+
+const WANTED = 0;
+const REQUESTED = 1;
+const RECEIVED = 2;
+const IDLE = 0;
+const ACTIVE = 1;
+const HAVE = 2;
+/** Block keys in the per-peer index: index * 2^20 + block (pieces up to 16 GiB). */
+const KEY_SHIFT = 2 ** 20;
+
+/** A piece with at least one block requested or received. */
+interface Active {
+  index: number;
+  size: number;
+  state: Uint8Array;
+  /** Per block: peers that were asked for it and when. Set exactly for REQUESTED blocks. */
+  holders: (Map<string, number> | undefined)[];
+  buffer: Uint8Array | undefined;
+  wanted: number;
+  received: number;
+  contributors: Set<string>;
+}
+
+/**
+ * The download scheduler's core: which blocks to request from which peer. Pure and
+ * synchronous; the session feeds it peer events and a clock. See SCHEDULER.md.
+ */
+export class PiecePicker {
+  readonly have: Bitfield;
+  readonly #layout: PickerOptions["layout"];
+  readonly #cap: number;
+  readonly #maxDup: number;
+  readonly #randomFirst: number;
+  readonly #avail: Int32Array;
+  /** A random permutation rank per piece: the tie-break that spreads peers over pieces. */
+  readonly #rank: Uint32Array;
+  readonly #pieceState: Uint8Array;
+  readonly #active = new Map<number, Active>();
+  readonly #byPeer = new Map<string, Set<number>>();
+  #unverified = 0;
+  #wanted = 0;
+  #endgame = false;
+
+  constructor(opts: PickerOptions) {
+    const n = opts.layout.pieceCount;
+    if (opts.have.size !== n) throw new RangeError(`have has ${opts.have.size} bits, not ${n}`);
+    this.have = opts.have;
+    this.#layout = opts.layout;
+    this.#cap = opts.maxUnverifiedBytes ?? 64 * 1024 * 1024;
+    this.#maxDup = Math.max(1, opts.maxDuplicates ?? 3);
+    this.#randomFirst = opts.randomFirst ?? 4;
+    this.#avail = new Int32Array(n);
+    this.#pieceState = new Uint8Array(n);
+    for (const i of opts.have.indexes()) this.#pieceState[i] = HAVE;
+    const random = opts.random ?? Math.random;
+    this.#rank = new Uint32Array(n);
+    for (let i = 0; i < n; i++) this.#rank[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const t = this.#rank[i]!;
+      this.#rank[i] = this.#rank[j]!;
+      this.#rank[j] = t;
+    }
+  }
+
+  /** True once every missing block we can get is already requested (duplicates allowed). */
+  get endgame(): boolean {
+    return this.#endgame;
+  }
+
+  /** Bytes of pieces in progress: what the memory cap limits. */
+  get unverifiedBytes(): number {
+    return this.#unverified;
+  }
+
+  /** How many peers announced piece `index`. */
+  availability(index: number): number {
+    return this.#avail[index] ?? 0;
+  }
+
+  /** Blocks currently requested from `peerKey`. */
+  inflight(peerKey: string): number {
+    return this.#byPeer.get(peerKey)?.size ?? 0;
+  }
+
+  peerHas(index: number): void {
+    if (index >= 0 && index < this.#avail.length) this.#avail[index]!++;
+  }
+
+  peerBitfield(bits: Bitfield): void {
+    for (const i of bits.indexes()) this.#avail[i]!++;
+  }
+
+  peerHaveAll(): void {
+    for (let i = 0; i < this.#avail.length; i++) this.#avail[i]!++;
+  }
+
+  /** A peer left: forget its pieces. Call `release` too, for its requests. */
+  peerGone(bits: Bitfield): void {
+    for (const i of bits.indexes()) this.#avail[i] = Math.max(0, this.#avail[i]! - 1);
+  }
+
+  /**
+   * Up to `peer.count` blocks to request from `peer`: blocks of partial pieces first, then new
+   * pieces (random until `randomFirst` pieces are done, then rarest first) while the memory
+   * cap allows, then in endgame blocks already requested from others.
+   */
+  pick(peer: PickPeer): BlockRequest[] {
+    const out: BlockRequest[] = [];
+    if (peer.count <= 0) return out;
+    for (const p of this.#active.values()) {
+      if (out.length >= peer.count) return out;
+      if (p.wanted > 0 && peer.has.has(p.index)) this.#take(p, peer, out);
+    }
+    if (out.length < peer.count) {
+      const { best, available } = this.#candidates(peer, out.length);
+      let started = 0;
+      for (const index of best) {
+        if (out.length >= peer.count) break;
+        const size = this.#layout.pieceSize(index);
+        if (this.#active.size > 0 && this.#unverified + size > this.#cap) break;
+        this.#take(this.#start(index, size), peer, out);
+        started++;
+      }
+      // Pieces started just now were counted as available idle pieces by the scan.
+      this.#endgame = this.#wanted === 0 && available === started && this.#active.size > 0;
+    }
+    if (this.#endgame && out.length < peer.count) this.#duplicate(peer, out);
+    return out;
+  }
+
+  /** A block arrived from `peerKey`. See ReceiveResult. */
+  received(
+    peerKey: string,
+    index: number,
+    begin: number,
+    length: number,
+    data: Uint8Array,
+    _now: number,
+  ): ReceiveResult {
+    const cancel: PeerRequest[] = [];
+    const p = this.#active.get(index);
+    const b = begin / BLOCK_SIZE;
+    if (
+      !p || !Number.isInteger(b) || b >= p.state.length || data.length !== length ||
+      length !== blockLength(p.size, b) || p.state[b] === RECEIVED
+    ) {
+      return { duplicate: true, cancel };
+    }
+    const holders = p.holders[b];
+    if (holders) {
+      for (const key of holders.keys()) {
+        this.#byPeer.get(key)?.delete(index * KEY_SHIFT + b);
+        if (key !== peerKey) cancel.push({ peerKey: key, index, begin, length });
+      }
+      p.holders[b] = undefined;
+    } else {
+      p.wanted--; // came back after a timeout or release: still useful
+      this.#wanted--;
+    }
+    p.state[b] = RECEIVED;
+    p.received++;
+    p.contributors.add(peerKey);
+    p.buffer ??= new Uint8Array(p.size);
+    p.buffer.set(data, begin);
+    return p.received === p.state.length ? { complete: p.buffer, cancel } : { cancel };
+  }
+
+  /** Piece `index` passed its hash check (or was found on disk): we have it. */
+  verified(index: number): void {
+    const p = this.#active.get(index);
+    if (p) {
+      for (let b = 0; b < p.state.length; b++) this.#unrequest(p, b);
+      this.#drop(p);
+    }
+    this.#pieceState[index] = HAVE;
+    this.have.set(index);
+  }
+
+  /** Piece `index` failed its hash check: it is wanted again. Returns the peers that sent it. */
+  failed(index: number): string[] {
+    const p = this.#active.get(index);
+    if (!p) return [];
+    for (let b = 0; b < p.state.length; b++) this.#unrequest(p, b);
+    this.#drop(p);
+    return [...p.contributors];
+  }
+
+  /** The peer is gone or choked us: its requested blocks are wanted again. */
+  release(peerKey: string): BlockRequest[] {
+    const keys = this.#byPeer.get(peerKey);
+    this.#byPeer.delete(peerKey);
+    const out: BlockRequest[] = [];
+    for (const key of keys ?? []) out.push(this.#giveBack(peerKey, key));
+    return out;
+  }
+
+  /** The peer rejected one request (BEP 6): that block is wanted again. */
+  rejected(peerKey: string, index: number, begin: number): void {
+    const key = index * KEY_SHIFT + begin / BLOCK_SIZE;
+    if (this.#byPeer.get(peerKey)?.delete(key)) this.#giveBack(peerKey, key);
+  }
+
+  /** Requests made at or before `now - ms` go back to wanted; their peers count as snubbed. */
+  timeouts(now: number, ms: number): TimeoutResult {
+    const expired: PeerRequest[] = [];
+    const snubbed: string[] = [];
+    for (const [peerKey, keys] of this.#byPeer) {
+      for (const key of keys) {
+        const p = this.#active.get(Math.floor(key / KEY_SHIFT))!;
+        const at = p.holders[key % KEY_SHIFT]!.get(peerKey)!;
+        if (at > now - ms) continue;
+        keys.delete(key);
+        expired.push({ peerKey, ...this.#giveBack(peerKey, key) });
+        if (snubbed.at(-1) !== peerKey) snubbed.push(peerKey);
+      }
+    }
+    return { expired, snubbed };
+  }
+
+  /** Throws if the bookkeeping is inconsistent. Tests call it after every step. */
+  checkInvariants(): void {
+    const fail = (why: string) => {
+      throw new Error(`picker invariant: ${why}`);
+    };
+    let wanted = 0;
+    let bytes = 0;
+    let requests = 0;
+    for (let i = 0; i < this.#pieceState.length; i++) {
+      const s = this.#pieceState[i];
+      if ((s === HAVE) !== this.have.has(i)) fail(`piece ${i} state ${s} vs have bit`);
+      if ((s === ACTIVE) !== this.#active.has(i)) fail(`piece ${i} state ${s} vs active map`);
+      if (this.#avail[i]! < 0) fail(`piece ${i} availability < 0`);
+    }
+    for (const p of this.#active.values()) {
+      bytes += p.size;
+      let w = 0;
+      let r = 0;
+      for (let b = 0; b < p.state.length; b++) {
+        const holders = p.holders[b];
+        const st = p.state[b];
+        if (st === WANTED) w++;
+        if (st === RECEIVED) r++;
+        if ((st === REQUESTED) !== (holders !== undefined && holders.size > 0)) {
+          fail(`piece ${p.index} block ${b} state ${st} with ${holders?.size ?? 0} holders`);
+        }
+        if (holders && holders.size > this.#maxDup) fail(`block ${p.index}/${b} over-duplicated`);
+        for (const key of holders?.keys() ?? []) {
+          requests++;
+          if (!this.#byPeer.get(key)?.has(p.index * KEY_SHIFT + b)) fail(`index lacks ${key}`);
+        }
+      }
+      if (w !== p.wanted || r !== p.received) fail(`piece ${p.index} counters`);
+      if ((p.buffer !== undefined) !== r > 0) fail(`piece ${p.index} buffer`);
+      if (r === 0 && w === p.state.length) fail(`piece ${p.index} active with nothing in flight`);
+      wanted += w;
+    }
+    let indexed = 0;
+    for (const keys of this.#byPeer.values()) indexed += keys.size;
+    if (indexed !== requests) fail(`per-peer index has ${indexed} requests, blocks ${requests}`);
+    if (wanted !== this.#wanted) fail(`wanted total ${this.#wanted}, counted ${wanted}`);
+    if (bytes !== this.#unverified) fail(`unverified ${this.#unverified}, counted ${bytes}`);
+    if (bytes > this.#cap && this.#active.size > 1) fail(`memory cap exceeded: ${bytes}`);
+  }
+
+  #take(p: Active, peer: PickPeer, out: BlockRequest[]): void {
+    for (let b = 0; b < p.state.length && out.length < peer.count; b++) {
+      if (p.state[b] !== WANTED) continue;
+      p.state[b] = REQUESTED;
+      p.holders[b] = new Map([[peer.key, peer.now]]);
+      p.wanted--;
+      this.#wanted--;
+      this.#index(peer.key).add(p.index * KEY_SHIFT + b);
+      out.push({ index: p.index, begin: b * BLOCK_SIZE, length: blockLength(p.size, b) });
+    }
+  }
+
+  #duplicate(peer: PickPeer, out: BlockRequest[]): void {
+    for (const p of this.#active.values()) {
+      if (!peer.has.has(p.index)) continue;
+      for (let b = 0; b < p.state.length && out.length < peer.count; b++) {
+        const holders = p.holders[b];
+        if (!holders || holders.size >= this.#maxDup || holders.has(peer.key)) continue;
+        holders.set(peer.key, peer.now);
+        this.#index(peer.key).add(p.index * KEY_SHIFT + b);
+        out.push({ index: p.index, begin: b * BLOCK_SIZE, length: blockLength(p.size, b) });
+      }
+    }
+  }
+
+  /**
+   * One pass over all pieces: the best new pieces for this peer (enough to fill its request
+   * count even if each had one block), and how many missing idle pieces anyone has.
+   */
+  #candidates(peer: PickPeer, taken: number): { best: number[]; available: number } {
+    const k = peer.count - taken;
+    const rarest = this.have.count() >= this.#randomFirst;
+    const best: number[] = [];
+    const score = (i: number) => (rarest ? this.#avail[i]! * 2 ** 32 : 0) + this.#rank[i]!;
+    let available = 0;
+    for (let i = 0; i < this.#pieceState.length; i++) {
+      if (this.#pieceState[i] !== IDLE || this.#avail[i] === 0) continue;
+      available++;
+      if (!peer.has.has(i)) continue;
+      if (best.length === k && score(i) >= score(best[k - 1]!)) continue;
+      let at = best.length === k ? k - 1 : best.length;
+      while (at > 0 && score(best[at - 1]!) > score(i)) {
+        best[at] = best[at - 1]!;
+        at--;
+      }
+      best[at] = i;
+    }
+    return { best, available };
+  }
+
+  #start(index: number, size: number): Active {
+    const blocks = Math.ceil(size / BLOCK_SIZE);
+    const p: Active = {
+      index,
+      size,
+      state: new Uint8Array(blocks),
+      holders: new Array(blocks).fill(undefined),
+      buffer: undefined,
+      wanted: blocks,
+      received: 0,
+      contributors: new Set(),
+    };
+    this.#active.set(index, p);
+    this.#pieceState[index] = ACTIVE;
+    this.#unverified += size;
+    this.#wanted += blocks;
+    return p;
+  }
+
+  /** Removes an active piece (verified, failed, or nothing left in flight). */
+  #drop(p: Active): void {
+    this.#active.delete(p.index);
+    this.#pieceState[p.index] = IDLE;
+    this.#unverified -= p.size;
+    this.#wanted -= p.wanted;
+  }
+
+  /** Removes every request of block `b` (used when the whole piece goes away). */
+  #unrequest(p: Active, b: number): void {
+    for (const key of p.holders[b]?.keys() ?? []) {
+      this.#byPeer.get(key)?.delete(p.index * KEY_SHIFT + b);
+    }
+    p.holders[b] = undefined;
+  }
+
+  /** One peer no longer holds block `key` (already removed from its index). */
+  #giveBack(peerKey: string, key: number): BlockRequest {
+    const p = this.#active.get(Math.floor(key / KEY_SHIFT))!;
+    const b = key % KEY_SHIFT;
+    const holders = p.holders[b]!;
+    holders.delete(peerKey);
+    if (holders.size === 0) {
+      p.holders[b] = undefined;
+      p.state[b] = WANTED;
+      p.wanted++;
+      this.#wanted++;
+      if (p.received === 0 && p.wanted === p.state.length) this.#drop(p);
+    }
+    return { index: p.index, begin: b * BLOCK_SIZE, length: blockLength(p.size, b) };
+  }
+
+  #index(peerKey: string): Set<number> {
+    let keys = this.#byPeer.get(peerKey);
+    if (!keys) this.#byPeer.set(peerKey, keys = new Set());
+    return keys;
+  }
+}
+
+function blockLength(pieceSize: number, block: number): number {
+  return Math.min(BLOCK_SIZE, pieceSize - block * BLOCK_SIZE);
+}
