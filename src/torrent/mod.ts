@@ -14,3 +14,4 @@ export {
   type CreateTorrentOptions,
   listSourceFiles,
 } from "./create.ts";
+export { BLOCK_SIZE, FileLayout, type FileRange, type LayoutSource } from "./layout.ts";
