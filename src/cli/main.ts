@@ -3,9 +3,20 @@ import { BtxError } from "../util/errors.ts";
 import { type Command, type Io, parseCommandArgs, UsageError } from "./io.ts";
 import { createCommand } from "./create.ts";
 import { infoCommand } from "./info.ts";
+import { trackerCommand } from "./tracker.ts";
+import { getCommand } from "./get.ts";
+import { seedCommand } from "./seed.ts";
+import { demoCommand } from "./demo.ts";
 
 /** Every subcommand, in the order `btx --help` lists them. */
-const commands: Command[] = [createCommand, infoCommand];
+const commands: Command[] = [
+  trackerCommand,
+  seedCommand,
+  getCommand,
+  createCommand,
+  infoCommand,
+  demoCommand,
+];
 
 export const VERSION: string = denoJson.version;
 
