@@ -1,0 +1,187 @@
+/**
+ * Announce and scrape query parsing (BEP 3, 7, 23, 48). Works on the RAW query string:
+ * `info_hash` and `peer_id` are arbitrary bytes, percent-encoded byte by byte, and decoding
+ * them as UTF-8 text (URLSearchParams) would mangle every byte above 0x7f.
+ */
+import { TrackerRequestError } from "./errors.ts";
+
+/** What a peer tells the tracker. Binary strings hold one char per byte. */
+export interface AnnounceRequest {
+  /** 20-byte info hash as a binary string (the swarm key). */
+  infoHash: string;
+  /** 20-byte peer id as a binary string. */
+  peerId: string;
+  port: number;
+  uploaded: number;
+  downloaded: number;
+  /** Bytes still wanted; -1 when the client did not say (then it is not a seeder). */
+  left: number;
+  event: AnnounceEvent;
+  /** BEP 23: compact is the default; only `compact=0` asks for the dictionary model. */
+  compact: boolean;
+  noPeerId: boolean;
+  numwant: number;
+  key?: string;
+  trackerId?: string;
+  /** The `ip` parameter as sent; the app uses it only when configured to. */
+  ip?: string;
+}
+
+/** `paused` is BEP 21's partial-seed event; it updates the peer like a regular announce. */
+export type AnnounceEvent = "started" | "completed" | "stopped" | "paused" | "";
+
+export const DEFAULT_NUMWANT = 50;
+export const MAX_NUMWANT = 200;
+
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUE[65 + i] = HEX_VALUE[97 + i] = 10 + i;
+
+/**
+ * Percent-decodes one query value byte by byte into a binary string (one char per byte).
+ * `+` is a space, as in every form-encoded query. Undefined when a `%` is not followed by
+ * two hex digits or a char is not a single byte.
+ */
+export function percentDecodeBinary(raw: string): string | undefined {
+  if (raw.indexOf("%") < 0 && raw.indexOf("+") < 0) {
+    for (let i = 0; i < raw.length; i++) if (raw.charCodeAt(i) > 0x7f) return undefined;
+    return raw;
+  }
+  let out = "";
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 37 /* % */) {
+      const hi = HEX_VALUE[raw.charCodeAt(i + 1)] ?? -1;
+      const lo = HEX_VALUE[raw.charCodeAt(i + 2)] ?? -1;
+      if (hi < 0 || lo < 0) return undefined;
+      out += String.fromCharCode((hi << 4) | lo);
+      i += 2;
+    } else if (c === 43 /* + */) {
+      out += " ";
+    } else if (c > 0x7f) {
+      return undefined;
+    } else {
+      out += raw[i];
+    }
+  }
+  return out;
+}
+
+/** The raw (still percent-encoded) query of a request URL, without the `?`. */
+export function rawQuery(url: string): string {
+  const q = url.indexOf("?");
+  if (q < 0) return "";
+  const hash = url.indexOf("#", q);
+  return hash < 0 ? url.slice(q + 1) : url.slice(q + 1, hash);
+}
+
+/**
+ * Splits a raw query into name -> raw values, in order. Names are percent-decoded as text;
+ * values are left encoded so binary ones can be decoded byte by byte.
+ */
+export function splitQuery(query: string): Map<string, string[]> {
+  const params = new Map<string, string[]>();
+  let start = 0;
+  while (start <= query.length) {
+    let end = query.indexOf("&", start);
+    if (end < 0) end = query.length;
+    if (end > start) {
+      const eq = query.indexOf("=", start);
+      const hasValue = eq >= 0 && eq < end;
+      const rawName = query.slice(start, hasValue ? eq : end);
+      const value = hasValue ? query.slice(eq + 1, end) : "";
+      const name = rawName.indexOf("%") < 0 ? rawName : textOrRaw(rawName);
+      const list = params.get(name);
+      if (list) list.push(value);
+      else params.set(name, [value]);
+    }
+    start = end + 1;
+  }
+  return params;
+}
+
+function textOrRaw(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replaceAll("+", " "));
+  } catch {
+    return raw;
+  }
+}
+
+function first(params: Map<string, string[]>, name: string): string | undefined {
+  return params.get(name)?.[0];
+}
+
+/** Decodes a 20-byte binary parameter, failing with a reason a user can act on. */
+function twentyBytes(params: Map<string, string[]>, name: string): string {
+  const raw = first(params, name);
+  if (raw === undefined || raw === "") throw new TrackerRequestError(`missing ${name}`);
+  return twentyBytesValue(raw, name);
+}
+
+function twentyBytesValue(raw: string, name: string): string {
+  const value = percentDecodeBinary(raw);
+  if (value === undefined) throw new TrackerRequestError(`invalid ${name}: bad percent-encoding`);
+  if (value.length !== 20) {
+    throw new TrackerRequestError(`invalid ${name}: must be 20 bytes, got ${value.length}`);
+  }
+  return value;
+}
+
+/** A non-negative decimal integer parameter; `fallback` when absent (undefined = required). */
+function counter(
+  params: Map<string, string[]>,
+  name: string,
+  fallback: number | undefined,
+): number {
+  const raw = first(params, name);
+  if (raw === undefined || raw === "") {
+    if (fallback === undefined) throw new TrackerRequestError(`missing ${name}`);
+    return fallback;
+  }
+  // Digits only: "1e3", "-5", "0x10" and " 7" are all refused, not guessed at.
+  if (raw.length > 20 || !/^\d+$/.test(raw)) {
+    throw new TrackerRequestError(`invalid ${name}: not a non-negative integer`);
+  }
+  return Number(raw);
+}
+
+const EVENTS: ReadonlySet<string> = new Set(["started", "completed", "stopped", "paused", ""]);
+
+/** Parses and validates an announce query; throws TrackerRequestError on anything wrong. */
+export function parseAnnounce(query: string): AnnounceRequest {
+  const params = splitQuery(query);
+  const infoHash = twentyBytes(params, "info_hash");
+  const peerId = twentyBytes(params, "peer_id");
+  const port = counter(params, "port", undefined);
+  if (port < 1 || port > 65535) {
+    throw new TrackerRequestError(`invalid port: must be 1 to 65535, got ${port}`);
+  }
+  const event = first(params, "event") ?? "";
+  if (!EVENTS.has(event)) throw new TrackerRequestError(`invalid event: ${JSON.stringify(event)}`);
+  const request: AnnounceRequest = {
+    infoHash,
+    peerId,
+    port,
+    uploaded: counter(params, "uploaded", 0),
+    downloaded: counter(params, "downloaded", 0),
+    left: counter(params, "left", -1),
+    event: event as AnnounceEvent,
+    compact: first(params, "compact") !== "0",
+    noPeerId: (first(params, "no_peer_id") ?? "0") !== "0",
+    numwant: Math.min(counter(params, "numwant", DEFAULT_NUMWANT), MAX_NUMWANT),
+  };
+  const key = first(params, "key");
+  if (key !== undefined) request.key = textOrRaw(key);
+  const trackerId = first(params, "trackerid");
+  if (trackerId !== undefined) request.trackerId = textOrRaw(trackerId);
+  const ip = first(params, "ip");
+  if (ip !== undefined && ip !== "") request.ip = textOrRaw(ip);
+  return request;
+}
+
+/** Parses a scrape query: every `info_hash` (BEP 48), as binary strings; may be empty. */
+export function parseScrape(query: string): string[] {
+  const raws = splitQuery(query).get("info_hash") ?? [];
+  return raws.map((raw) => twentyBytesValue(raw, "info_hash"));
+}
