@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Tracker announce benchmark: wrk + tracker_announce.lua against `btx tracker` and opentracker
+# in the same run, all on 127.0.0.1. Per tracker it prints announces/s and latency with one
+# TCP connection per announce (Connection: close, what opentracker does anyway), then keeps
+# announcing (keep-alive) until 1,000,000 announces from distinct peers and prints the RSS.
+#   TRACKERS="opentracker btx"  THREADS=2 CONNS=64 DURATION=15s NHASHES=1000 TOTAL=1000000
+# wrk and the tracker share the machine's cores: the numbers are for that setup.
+set -u
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(dirname "$HERE")"
+TRACKERS=${TRACKERS:-"opentracker btx"}
+THREADS=${THREADS:-2}; CONNS=${CONNS:-64}; DURATION=${DURATION:-15s}
+NHASHES=${NHASHES:-1000}; TOTAL=${TOTAL:-1000000}; PORT=${PORT:-28979}
+WORK=$(mktemp -d /tmp/btx-tracker-bench.XXXXXX)
+chmod 755 "$WORK" # opentracker drops privileges to nobody and must read the whitelist
+export HASHES="$WORK/hashes.txt"
+for i in $(seq 0 $((NHASHES - 1))); do printf 'btbench-%d' "$i" | sha1sum | cut -c1-40; done >"$HASHES"
+chmod 644 "$HASHES"
+
+PID=""
+cleanup() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi; PID=""; }
+trap 'cleanup; rm -rf "$WORK"' EXIT INT TERM
+
+wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+start() {
+  case "$1" in
+    opentracker)
+      # Debian builds opentracker whitelist-only: whitelist the pool.
+      printf 'access.whitelist %s\n' "$HASHES" >"$WORK/ot.conf"
+      opentracker -f "$WORK/ot.conf" -i 127.0.0.1 -p "$PORT" -P "$PORT" >"$WORK/ot.log" 2>&1 &
+      PID=$! ;;
+    btx)
+      deno run --allow-net --allow-read --allow-write --allow-env --allow-sys "$ROOT/main.ts" \
+        tracker --host 127.0.0.1 --port "$PORT" --torrents-dir "$WORK/torrents" >"$WORK/btx.log" 2>&1 &
+      PID=$! ;;
+    *) echo "unknown tracker $1"; return 1 ;;
+  esac
+  wait_port
+}
+
+run_wrk() { # mode duration
+  CLOSE=$([ "$1" = close ] && echo 1 || echo 0) wrk -t"$THREADS" -c"$CONNS" -d"$2" --timeout 5s \
+    -s "$HERE/tracker_announce.lua" "http://127.0.0.1:$PORT/announce" 2>/dev/null | grep '^RESULT' | sed 's/^RESULT //'
+}
+
+echo "date=$(date -u +%FT%TZ) cpus=$(nproc) threads=$THREADS conns=$CONNS duration=$DURATION hashes=$NHASHES"
+for t in $TRACKERS; do
+  cleanup
+  start "$t" || { echo "tracker=$t failed to start"; continue; }
+  res=$(run_wrk close "$DURATION")
+  echo "tracker=$t mode=close $res"
+  done_total=$(echo "$res" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+  done_total=${done_total:-0}
+  while [ "$done_total" -lt "$TOTAL" ]; do
+    more=$(run_wrk keepalive 10s)
+    n=$(echo "$more" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+    [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "tracker=$t keep-alive run failed"; break; }
+    done_total=$((done_total + n))
+  done
+  rss=$(awk '/VmRSS/{print $2}' /proc/"$PID"/status 2>/dev/null)
+  hwm=$(awk '/VmHWM/{print $2}' /proc/"$PID"/status 2>/dev/null)
+  echo "tracker=$t announces=$done_total rss_kb=${rss:-?} peak_rss_kb=${hwm:-?}"
+  cleanup
+done
