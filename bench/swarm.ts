@@ -1,0 +1,283 @@
+/**
+ * Swarm benchmark on loopback: btx against native clients, side by side in one run.
+ *
+ *   deno task bench:swarm [--size 1G] [--piece 256K] [--seeders 3] [--seeder-kind libtorrent]
+ *                         [--leechers btx,aria2,libtorrent] [--runs 1] [--parts download,seeding]
+ *
+ * Download part: `btx tracker`, N seeders (python3-libtorrent or `btx seed`), then each
+ * leecher in turn downloads the same cached random file from the same seeders (with several
+ * runs the leechers take turns, so drift hits all alike). Seeding part: a libtorrent leecher
+ * served by one `btx seed`, then by one libtorrent seeder. Prints Markdown tables for
+ * bench/RESULTS.md. See bench/swarm_clients.ts for how each client is timed.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { decode, isDict, isInt } from "../src/bencode/mod.ts";
+import { parseMetainfo } from "../src/torrent/mod.ts";
+import { type Metainfo } from "../src/torrent/mod.ts";
+import {
+  type Ctx,
+  type LeechResult,
+  runLeecher,
+  type SeederKind,
+  startSeeder,
+} from "./swarm_clients.ts";
+import { cpuSeconds, peakRss, Proc, run, sleep, waitPort } from "./swarm_procs.ts";
+
+const { values: opt } = parseArgs({
+  options: {
+    size: { type: "string", default: "1G" },
+    piece: { type: "string", default: "256K" },
+    seeders: { type: "string", default: "3" },
+    "seeder-kind": { type: "string", default: "libtorrent" },
+    leechers: { type: "string", default: "btx,aria2,libtorrent" },
+    runs: { type: "string", default: "1" },
+    parts: { type: "string", default: "download,seeding" },
+    work: { type: "string", default: "/tmp/btx-bench" },
+    port: { type: "string", default: "27100" },
+    keep: { type: "boolean", default: false },
+  },
+});
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(text);
+  if (!m) throw new Error(`bad size "${text}"`);
+  const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase()] ?? 1;
+  return Math.round(Number(m[1]) * unit);
+}
+
+const size = parseSize(opt.size);
+const piece = parseSize(opt.piece);
+const nSeeders = Number(opt.seeders);
+const seederKind = opt["seeder-kind"] as SeederKind;
+const leechers = opt.leechers.split(",").filter((s) => s !== "");
+const runs = Number(opt.runs);
+const parts = opt.parts.split(",");
+const trackerPort = Number(opt.port);
+const log = (...a: unknown[]) => console.error("#", ...a);
+
+if (!["libtorrent", "btx"].includes(seederKind)) throw new Error("seeder kind: libtorrent|btx");
+if (Math.log2(piece) % 1 !== 0 || piece < 16384) throw new Error("piece: a power of 2 >= 16K");
+
+/** The cached data file (random-looking, the same every time) and its sha256. */
+async function dataFile(): Promise<{ path: string; sha256: string }> {
+  const dir = join(opt.work, "data");
+  await Deno.mkdir(dir, { recursive: true });
+  const path = join(dir, `rand-${opt.size}.bin`);
+  const sumPath = path + ".sha256";
+  try {
+    if ((await Deno.stat(path)).size === size) {
+      return { path, sha256: (await Deno.readTextFile(sumPath)).trim() };
+    }
+  } catch { /* not cached yet */ }
+  log(`generating ${path}`);
+  await run("bash", [
+    "-c",
+    `openssl enc -aes-128-ctr -nosalt -pass pass:btx-bench -pbkdf2 </dev/zero 2>/dev/null` +
+    ` | head -c ${size} >"${path}.part" && mv "${path}.part" "${path}"`,
+  ]);
+  const sha256 = (await run("sha256sum", [path])).split(" ")[0]!;
+  await Deno.writeTextFile(sumPath, sha256 + "\n");
+  return { path, sha256 };
+}
+
+/** A mktorrent-made torrent (a third-party maker, so btx's own creator is not in the loop). */
+async function torrentFile(data: string): Promise<string> {
+  const path = `${data}.p${opt.piece}.t${trackerPort}.torrent`;
+  try {
+    await Deno.stat(path);
+    return path;
+  } catch { /* make it */ }
+  await run("mktorrent", [
+    "-l",
+    String(Math.log2(piece)),
+    "-a",
+    `http://127.0.0.1:${trackerPort}/announce`,
+    "-o",
+    path,
+    data,
+  ]);
+  return path;
+}
+
+async function scrapeComplete(meta: Metainfo): Promise<number> {
+  const q = [...meta.infoHash].map((b) => "%" + b.toString(16).padStart(2, "0")).join("");
+  try {
+    const res = await fetch(`http://127.0.0.1:${trackerPort}/scrape?info_hash=${q}`);
+    const body = decode(new Uint8Array(await res.arrayBuffer()));
+    const files = isDict(body) ? body.get("files") : undefined;
+    const entry = isDict(files) ? [...files.values()][0] : undefined;
+    const complete = isDict(entry) ? entry.get("complete") : undefined;
+    return isInt(complete) ? Number(complete) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+interface SeedPhase {
+  results: LeechResult[];
+  seederCpu: number;
+  seederRss: number;
+}
+
+/**
+ * A fresh tracker and `n` seeders of `kind`; each leecher in `order` downloads once per run.
+ * Seeder CPU is measured over the leechers' timed windows only.
+ */
+async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Promise<SeedPhase> {
+  const tracker = new Proc([
+    Deno.execPath(),
+    "run",
+    "-A",
+    ctx.mainTs,
+    "tracker",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(trackerPort),
+    "--torrents-dir",
+    join(ctx.runDir, "tracker-torrents"),
+  ], { log: join(ctx.runDir, "tracker.log") });
+  const seeders: Proc[] = [];
+  const results: LeechResult[] = [];
+  let seederCpu = 0;
+  try {
+    await waitPort("127.0.0.1", trackerPort);
+    for (let i = 0; i < n; i++) seeders.push(await startSeeder(ctx, kind, i));
+    await Promise.all(seeders.map((s, i) => s.waitLine(/^READY/, 600_000, `seeder ${i}`)));
+    const end = performance.now() + 60_000;
+    while (await scrapeComplete(ctx.meta) < n) {
+      if (performance.now() > end) throw new Error("seeders did not all announce");
+      await sleep(100);
+    }
+    await sleep(500);
+    for (let r = 0; r < runs; r++) {
+      for (const name of order) {
+        await run("sync", []);
+        const before = seeders.map((s) => cpuSeconds(s.pid) ?? 0);
+        const result = await runLeecher(ctx, name, r);
+        seederCpu += seeders.reduce((t, s, i) => t + (cpuSeconds(s.pid) ?? 0) - before[i]!, 0);
+        log(formatRow(result));
+        results.push(result);
+      }
+    }
+    const seederRss = Math.max(...seeders.map((s) => peakRss(s.pid) ?? 0));
+    return { results, seederCpu: seederCpu / (runs * order.length), seederRss };
+  } finally {
+    await Promise.all(seeders.map((s) => s.stop()));
+    await tracker.stop();
+  }
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
+
+function formatRow(r: LeechResult): string {
+  return `${r.client} run ${r.run}: ${r.mbps.toFixed(0)} MB/s in ${r.seconds.toFixed(2)} s, ` +
+    `cpu ${r.cpu.toFixed(2)} s, rss ${mb(r.rss)} MB, sha256 ${r.sha256ok ? "ok" : "MISMATCH"}`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function downloadTable(results: LeechResult[]): string {
+  const rows = [
+    "| leecher | MB/s (median) | s | MB/s per run | CPU s | CPU s per GiB | peak RSS MB | exit s | sha256 |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  const best = new Map<string, number>();
+  for (const name of leechers) {
+    const rs = results.filter((r) => r.client === name);
+    if (rs.length === 0) continue;
+    const mbps = median(rs.map((r) => r.mbps));
+    best.set(name, mbps);
+    const cpu = median(rs.map((r) => r.cpu));
+    rows.push(
+      `| ${name} | ${mbps.toFixed(0)} | ${median(rs.map((r) => r.seconds)).toFixed(2)} | ` +
+        `${rs.map((r) => r.mbps.toFixed(0)).join(", ")} | ${cpu.toFixed(2)} | ` +
+        `${(cpu / (size / 1024 ** 3)).toFixed(2)} | ${mb(Math.max(...rs.map((r) => r.rss)))} | ` +
+        `${median(rs.map((r) => r.exitSeconds)).toFixed(2)} | ` +
+        `${rs.every((r) => r.sha256ok) ? "ok" : "MISMATCH"} |`,
+    );
+  }
+  const btx = best.get("btx");
+  const others = [...best].filter(([k]) => k !== "btx");
+  if (btx !== undefined && others.length > 0) {
+    const [name, top] = others.reduce((a, b) => (b[1] > a[1] ? b : a));
+    rows.push("", `btx / best other (${name}): **${(btx / top).toFixed(2)}×** MB/s`);
+  }
+  return rows.join("\n");
+}
+
+async function main() {
+  const data = await dataFile();
+  const torrent = await torrentFile(data.path);
+  const meta = parseMetainfo(await Deno.readFile(torrent));
+  const runDir = await Deno.makeTempDir({ dir: opt.work, prefix: "run-" });
+  const ctx: Ctx = {
+    runDir,
+    torrent,
+    meta,
+    data: data.path,
+    sha256: data.sha256,
+    size,
+    basePort: trackerPort,
+    mainTs: new URL("../main.ts", import.meta.url).pathname,
+    ltPeer: new URL("./lt_peer.py", import.meta.url).pathname,
+  };
+  const cpuModel = /model name\s*:\s*(.*)/.exec(await Deno.readTextFile("/proc/cpuinfo"))?.[1];
+  const header = [
+    `### ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC — swarm, ` +
+    `${opt.size}, piece ${opt.piece}`,
+    "",
+    `Machine: ${navigator.hardwareConcurrency} cores (${cpuModel ?? "?"}), ` +
+    `${(Deno.systemMemoryInfo().total / 1024 ** 3).toFixed(1)} GiB RAM, Deno ${Deno.version.deno}.`,
+    `Command: \`deno task bench:swarm ${Deno.args.join(" ")}\``.replace(/ `$/, "`"),
+  ];
+  const out: string[] = [...header];
+  try {
+    if (parts.includes("download")) {
+      log(`download: ${nSeeders} ${seederKind} seeder(s), leechers ${leechers.join(", ")}`);
+      const p = await phase(ctx, seederKind, nSeeders, leechers);
+      out.push(
+        "",
+        `Download from ${nSeeders} ${seederKind} seeder(s), ${runs} run(s) per leecher ` +
+          `(seeders' CPU per download: ${p.seederCpu.toFixed(2)} s):`,
+        "",
+        downloadTable(p.results),
+      );
+    }
+    if (parts.includes("seeding")) {
+      const rows = [
+        "| seeder (1) | leecher | MB/s (median) | s | seeder CPU s | seeder peak RSS MB | leecher CPU s |",
+        "|---|---|---|---|---|---|---|",
+      ];
+      const rates = new Map<string, number>();
+      for (const kind of ["btx", "libtorrent"] as const) {
+        log(`seeding: one ${kind} seeder, libtorrent leecher`);
+        const p = await phase(ctx, kind, 1, ["libtorrent"]);
+        const rate = median(p.results.map((r) => r.mbps));
+        rates.set(kind, rate);
+        rows.push(
+          `| ${kind} | libtorrent | ${rate.toFixed(0)} | ` +
+            `${median(p.results.map((r) => r.seconds)).toFixed(2)} | ${p.seederCpu.toFixed(2)} | ` +
+            `${mb(p.seederRss)} | ${median(p.results.map((r) => r.cpu)).toFixed(2)} |`,
+        );
+      }
+      rows.push(
+        "",
+        `btx seeder / libtorrent seeder: **${
+          (rates.get("btx")! / rates.get("libtorrent")!).toFixed(2)
+        }×** MB/s`,
+      );
+      out.push("", "Seeding (one seeder, a libtorrent leecher):", "", ...rows);
+    }
+  } finally {
+    if (!opt.keep) await Deno.remove(runDir, { recursive: true }).catch(() => {});
+  }
+  console.log(out.join("\n"));
+}
+
+await main();

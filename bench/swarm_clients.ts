@@ -1,0 +1,233 @@
+/**
+ * The clients of the swarm benchmark and how each one is timed. The clock stops when the
+ * client itself says every piece is verified:
+ * - btx get: from spawning `deno run` (start-up included) to its "complete:" line.
+ * - aria2c: from spawning it to completedLength == totalLength over its JSON-RPC (20 ms polls).
+ * - libtorrent (python3-libtorrent): from "go" (after the session is set up, as in
+ *   ../shared/bench) to its DONE line (10 ms polls).
+ * CPU seconds and peak RSS are GNU time's for the leecher's whole life (start-up and
+ * shutdown included), so they are an upper bound for every client alike.
+ */
+import { join } from "node:path";
+import type { Metainfo } from "../src/torrent/mod.ts";
+import { Proc, readTimed, run, sleep, timed } from "./swarm_procs.ts";
+
+export type SeederKind = "libtorrent" | "btx";
+
+/** What every client command needs to know about the run. */
+export interface Ctx {
+  runDir: string;
+  torrent: string;
+  meta: Metainfo;
+  /** The cached data file seeders hard-link. */
+  data: string;
+  sha256: string;
+  size: number;
+  /** The tracker's port; peers use ports above it. */
+  basePort: number;
+  mainTs: string;
+  ltPeer: string;
+}
+
+export interface LeechResult {
+  client: string;
+  run: number;
+  seconds: number;
+  mbps: number;
+  /** Spawn to process exit (aria2 announces `stopped` first, btx too). */
+  exitSeconds: number;
+  cpu: number;
+  rss: number;
+  sha256ok: boolean;
+}
+
+const PY = "/usr/bin/python3"; // Debian's: the only python here with libtorrent
+const LEECH_TIMEOUT_MS = 900_000;
+
+/** Starts seeder `i` on its own copy (hard link) of the data; wait for its READY line. */
+export async function startSeeder(ctx: Ctx, kind: SeederKind, i: number): Promise<Proc> {
+  const dir = await Deno.makeTempDir({ dir: ctx.runDir, prefix: `seed${i}-${kind}-` });
+  await Deno.link(ctx.data, join(dir, ctx.meta.name));
+  const port = ctx.basePort + 11 + i;
+  const log = `${dir}.log`;
+  if (kind === "libtorrent") {
+    const ip = `127.0.0.${11 + i}`;
+    return new Proc([
+      PY,
+      ctx.ltPeer,
+      "seed",
+      "--torrent",
+      ctx.torrent,
+      "--dir",
+      dir,
+      "--ip",
+      ip,
+      "--port",
+      String(port),
+    ], { log });
+  }
+  // No --ip: trackers record the announce's source address (127.0.0.1), so listen on all.
+  return new Proc(
+    [
+      Deno.execPath(),
+      "run",
+      "-A",
+      ctx.mainTs,
+      "seed",
+      ctx.torrent,
+      "--data",
+      dir,
+      "--port",
+      String(port),
+    ],
+    { log },
+  );
+}
+
+/** Downloads once with `client` into a fresh folder, checks the sha256 and removes it. */
+export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Promise<LeechResult> {
+  const tag = `leech-${client}-${runIndex}`;
+  const out = join(ctx.runDir, tag);
+  await Deno.mkdir(out);
+  const timeFile = join(ctx.runDir, `${tag}.time`);
+  const log = join(ctx.runDir, `${tag}.log`);
+  // A new port per download: the previous leecher's may still be in TIME_WAIT or announced.
+  const port = ctx.basePort + 2 + 50 + runIndex * 10 +
+    ["btx", "aria2", "libtorrent"].indexOf(client);
+  let t: { seconds: number; exitSeconds: number };
+  if (client === "btx") t = await leechBtx(ctx, out, port, timeFile, log);
+  else if (client === "aria2") t = await leechAria2(ctx, out, port, timeFile, log);
+  else if (client === "libtorrent") t = await leechLibtorrent(ctx, out, port, timeFile, log);
+  else throw new Error(`unknown leecher "${client}" (btx, aria2, libtorrent)`);
+  const { cpu, rss } = readTimed(timeFile);
+  const file = join(out, ctx.meta.name);
+  const sha256 = (await run("sha256sum", [file])).split(" ")[0];
+  await Deno.remove(out, { recursive: true });
+  return {
+    client,
+    run: runIndex,
+    seconds: t.seconds,
+    mbps: ctx.size / t.seconds / 1e6,
+    exitSeconds: t.exitSeconds,
+    cpu,
+    rss,
+    sha256ok: sha256 === ctx.sha256,
+  };
+}
+
+async function finish(p: Proc, t0: number, end: number, what: string) {
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`${what} exited with ${code}`);
+  return { seconds: (end - t0) / 1000, exitSeconds: (performance.now() - t0) / 1000 };
+}
+
+async function leechBtx(ctx: Ctx, out: string, port: number, timeFile: string, log: string) {
+  const t0 = performance.now();
+  const p = new Proc([
+    ...timed(timeFile),
+    Deno.execPath(),
+    "run",
+    "-A",
+    ctx.mainTs,
+    "get",
+    ctx.torrent,
+    "-o",
+    out,
+    "--port",
+    String(port),
+  ], { log });
+  try {
+    const done = await p.waitLine(/^complete:/, LEECH_TIMEOUT_MS, "btx get");
+    return await finish(p, t0, done.at, "btx get");
+  } finally {
+    await p.stop();
+  }
+}
+
+async function leechLibtorrent(ctx: Ctx, out: string, port: number, timeFile: string, log: string) {
+  const p = new Proc([
+    ...timed(timeFile),
+    PY,
+    ctx.ltPeer,
+    "leech",
+    "--torrent",
+    ctx.torrent,
+    "--dir",
+    out,
+    "--ip",
+    "127.0.0.2",
+    "--port",
+    String(port),
+  ], { log, stdin: true });
+  try {
+    await p.waitLine(/^SESSION/, 60_000, "libtorrent leecher");
+    const t0 = performance.now();
+    await p.writeLine("go");
+    const done = await p.waitLine(/^DONE/, LEECH_TIMEOUT_MS, "libtorrent leecher");
+    return await finish(p, t0, done.at, "libtorrent leecher");
+  } finally {
+    await p.stop();
+  }
+}
+
+async function leechAria2(ctx: Ctx, out: string, port: number, timeFile: string, log: string) {
+  const rpcPort = port + 1000;
+  const t0 = performance.now();
+  const p = new Proc([
+    ...timed(timeFile),
+    "aria2c",
+    "--enable-dht=false",
+    "--enable-dht6=false",
+    "--enable-peer-exchange=false",
+    "--bt-enable-lpd=false",
+    "--bt-require-crypto=false",
+    "--bt-min-crypto-level=plain",
+    `--listen-port=${port}`,
+    "--interface=127.0.0.2",
+    "--disable-ipv6=true",
+    "--summary-interval=0",
+    "--console-log-level=warn",
+    "--auto-save-interval=0",
+    "--bt-save-metadata=false",
+    "--seed-time=0",
+    // The default (prealloc) writes the whole file with zeros first.
+    "--file-allocation=falloc",
+    "--enable-rpc=true",
+    `--rpc-listen-port=${rpcPort}`,
+    "--rpc-listen-all=false",
+    `--dir=${out}`,
+    ctx.torrent,
+  ], { log });
+  const rpc = async (method: string, params: unknown[] = []) => {
+    const res = await fetch(`http://127.0.0.1:${rpcPort}/jsonrpc`, {
+      method: "POST",
+      body: JSON.stringify({ jsonrpc: "2.0", id: "b", method, params }),
+    });
+    return (await res.json()).result;
+  };
+  try {
+    const keys = ["completedLength", "totalLength", "status"];
+    const deadline = t0 + LEECH_TIMEOUT_MS;
+    let end: number | undefined;
+    while (end === undefined) {
+      if (p.exitCode !== undefined) throw new Error(`aria2c exited with ${p.exitCode}`);
+      if (performance.now() > deadline) throw new Error("aria2c: timed out");
+      try {
+        const all = [
+          ...(await rpc("aria2.tellActive", [keys])),
+          ...(await rpc("aria2.tellStopped", [0, 10, keys])),
+        ] as { completedLength: string; totalLength: string }[];
+        if (all.some((d) => Number(d.totalLength) > 0 && d.completedLength === d.totalLength)) {
+          end = performance.now();
+        }
+      } catch {
+        // RPC not up yet.
+      }
+      if (end === undefined) await sleep(20);
+    }
+    await rpc("aria2.shutdown").catch(() => {});
+    return await finish(p, t0, end, "aria2c");
+  } finally {
+    await p.stop();
+  }
+}
