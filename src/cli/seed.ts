@@ -23,6 +23,7 @@ Options:
   --private            New torrents are private (BEP 27)
   --publish-token T    Token for a tracker started with --publish-token
   --max-peers N        Connected peers per torrent at most (default 50)
+  --max-upload-rate R  Upload cap per torrent in bytes/s (K/M suffix allowed; default none)
   --json               Events as JSON lines
   --verbose            Print peer connections and every warning`;
 
@@ -40,6 +41,7 @@ export const seedCommand: Command = {
       private: { type: "boolean" },
       "publish-token": { type: "string" },
       "max-peers": { type: "string" },
+      "max-upload-rate": { type: "string" },
       json: { type: "boolean" },
       verbose: { type: "boolean" },
     });
@@ -52,6 +54,10 @@ export const seedCommand: Command = {
     }
     const port = intFlag(values.port, "port", 6881, 0, 65535);
     const maxPeers = intFlag(values["max-peers"], "max-peers", 50, 1, 10_000);
+    const maxUploadRate = values["max-upload-rate"] === undefined
+      ? undefined
+      : parseSize(values["max-upload-rate"], "max-upload-rate");
+    if (maxUploadRate === 0) throw new UsageError("--max-upload-rate must be above 0");
     const trackers = values.tracker ?? [];
     const json = values.json === true;
     const say = (text: string, event: Record<string, unknown>) =>
@@ -95,6 +101,7 @@ export const seedCommand: Command = {
           existingData: true,
           trackers: trackers.length > 0 ? [trackers] : meta.announceList,
           maxPeers,
+          ...(maxUploadRate === undefined ? {} : { maxUploadRate }),
           onEvent: (e) => {
             if (e.type === "warning" || (values.verbose && e.type === "peer")) {
               const text = e.type === "warning"
@@ -137,6 +144,16 @@ export const seedCommand: Command = {
         torrents: sessions.length,
       });
       await waitForStop(io, sessions, json);
+      await Promise.all(sessions.map((s) => s.stop()));
+      for (const s of sessions) {
+        const { uploaded } = s.stats();
+        say(`stopped ${s.meta.name}: uploaded ${formatBytes(uploaded)}`, {
+          event: "stopped",
+          name: s.meta.name,
+          infoHash: s.infoHashHex,
+          uploaded,
+        });
+      }
       return 0;
     } finally {
       await Promise.all(sessions.map((s) => s.stop()));

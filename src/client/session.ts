@@ -9,6 +9,7 @@ import { PeerMessageHandler } from "./session_messages.ts";
 import { PiecePicker } from "./picker.ts";
 import { RateMeter } from "./rate.ts";
 import { Storage } from "./storage.ts";
+import { TokenBucket } from "./throttle.ts";
 import type { Bitfield } from "./bitfield.ts";
 
 /** Where a peer can be dialled. */
@@ -56,6 +57,8 @@ export interface SessionOptions {
   maxPeers?: number;
   uploadSlots?: number;
   maxUnverifiedBytes?: number;
+  /** Upload cap for this torrent in bytes per second (default unlimited). */
+  maxUploadRate?: number;
   /** Progress, peers and warnings. Called synchronously; never throws into the session. */
   onEvent?: (event: SessionEvent) => void;
 }
@@ -92,6 +95,8 @@ export class TorrentSession {
   readonly picker: PiecePicker;
   readonly client: Client;
   readonly options: SessionOptions;
+  /** Paces block uploads when `maxUploadRate` is set. */
+  readonly uploadLimiter: TokenBucket | undefined;
   state: SessionStats["state"] = "checking";
   downloaded = 0;
   uploaded = 0;
@@ -125,6 +130,9 @@ export class TorrentSession {
       ...(o.maxUnverifiedBytes === undefined ? {} : { maxUnverifiedBytes: o.maxUnverifiedBytes }),
     });
     this.#choker = new Choker(o.uploadSlots === undefined ? {} : { slots: o.uploadSlots });
+    this.uploadLimiter = o.maxUploadRate === undefined
+      ? undefined
+      : new TokenBucket(o.maxUploadRate);
     this.#messages = new PeerMessageHandler(this);
     this.complete = new Promise((r) => (this.#resolveComplete = r));
     this.failed = new Promise((r) => (this.#resolveFailed = r));
@@ -152,6 +160,11 @@ export class TorrentSession {
     const session = new TorrentSession(client, meta, storage, have, options);
     session.#begin();
     return session;
+  }
+
+  /** Aborts when the session stops: for waits that must not outlive it. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
   }
 
   get isComplete(): boolean {

@@ -155,7 +155,10 @@ export class PeerMessageHandler {
       return;
     }
     peer.serveUploads(
-      (b) => s.storage.readBlock(b.index, b.begin, b.length),
+      async (b) => {
+        await s.uploadLimiter?.take(b.length, s.signal);
+        return await s.storage.readBlock(b.index, b.begin, b.length);
+      },
       (bytes) => {
         s.uploaded += bytes;
         peer.up.add(bytes);
