@@ -17,7 +17,7 @@ Deno.test("TokenBucket lets a burst through, then paces to the rate", () => {
 });
 
 Deno.test("TokenBucket.take waits out its debt and returns early on abort", async () => {
-  let now = 0;
+  const now = 0;
   const bucket = new TokenBucket(1000, { burst: 100, now: () => now });
   await bucket.take(100); // within the burst: no wait at all
   const abort = new AbortController();
