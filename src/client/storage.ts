@@ -1,4 +1,4 @@
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { FileLayout } from "../torrent/layout.ts";
 import type { Metainfo } from "../torrent/types.ts";
 import { equals } from "../util/bytes.ts";
@@ -165,7 +165,8 @@ export class Storage {
   async check(onProgress?: CheckProgress, opts: CheckOptions = {}): Promise<Bitfield> {
     const stamps = await this.#stamps();
     if (opts.useResume ?? true) {
-      const saved = await loadResume(resumePath(this.#dir, this.#meta.infoHash));
+      const path = await this.#resumePath().catch(() => undefined);
+      const saved = path === undefined ? undefined : await loadResume(path);
       if (
         saved && equals(saved.infoHash, this.#meta.infoHash) &&
         saved.pieceCount === this.#meta.pieceCount && sameStamps(saved.files, stamps)
@@ -197,7 +198,7 @@ export class Storage {
    */
   async saveResume(have: Bitfield): Promise<void> {
     await Promise.all(this.#slots.map((s) => s.tail));
-    const path = resumePath(this.#dir, this.#meta.infoHash);
+    const path = await this.#resumePath();
     const files = await this.#stamps();
     await saveResume(path, {
       infoHash: this.#meta.infoHash,
@@ -224,6 +225,23 @@ export class Storage {
     this.#closed = true;
     await Promise.all(this.#slots.map((s) => s.tail));
     for (const i of this.#lru) this.#closeSlot(i);
+  }
+
+  /**
+   * The resume file's path, after checking that its folder (`<dir>/.btx`) is not a planted
+   * symlink leading out of the output folder: saving must never write outside it.
+   */
+  async #resumePath(): Promise<string> {
+    const path = resumePath(this.#dir, this.#meta.infoHash);
+    const folder = dirname(path);
+    const info = await Deno.lstat(folder).catch(() => undefined);
+    if (info?.isSymlink) {
+      const target = await Deno.realPath(folder).catch(() => "");
+      if (target === "" || !isInside(this.#realDir, target)) {
+        throw new StorageError(folder, "open", "symlink points outside the output folder");
+      }
+    }
+    return path;
   }
 
   async #stamps(): Promise<FileStamp[]> {
