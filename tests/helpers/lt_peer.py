@@ -1,19 +1,29 @@
 #!/usr/bin/python3
-"""A libtorrent peer for btx's interop tests. Run with Debian's /usr/bin/python3.
+"""A libtorrent peer and torrent tool for btx's interop tests. Run with Debian's /usr/bin/python3.
 
-  lt_peer.py seed  --torrent T --dir D [--ip 127.0.0.1] [--port 0]
-  lt_peer.py leech --torrent T --dir D [--ip 127.0.0.1] [--port 0]
+  lt_peer.py seed   --torrent T --dir D [--ip 127.0.0.1] [--port 0] [--peer HOST:PORT]...
+  lt_peer.py leech  --torrent T --dir D [--ip 127.0.0.1] [--port 0] [--peer HOST:PORT]...
+  lt_peer.py create --path P --out T --piece-length N [--tracker URL]
+  lt_peer.py info   --torrent T
 
-Peer discovery is the tracker only (DHT, LSD, UPnP, NAT-PMP, PEX-free settings), TCP only,
-plaintext. Prints one line per event on stdout:
+seed/leech: peer discovery is the tracker and --peer only (DHT, LSD, UPnP, NAT-PMP off, no uTP),
+several peers on one address allowed, encryption allowed but not required (libtorrent's
+"enabled" policy both ways, so it may open with an MSE handshake and fall back to plaintext).
+--plaintext turns outgoing encryption off. Prints one line per event on stdout:
   LISTEN <port>           the port libtorrent listens on
   READY                   (seed) the data was checked and it is seeding
   PROGRESS <0..1> <peers> (leech) every 0.5 s
   DONE                    (leech) every piece downloaded and hash-checked
   TRACKER_ERROR <msg>     a tracker answered with a failure
+  PEER_ERROR <msg>        a peer connection failed (for the test's log)
 It keeps running (seeding) until SIGTERM/SIGINT or until stdin is closed.
+
+create: writes a v1-only torrent of a file or folder (libtorrent's own layout and ordering).
+info: prints one JSON line: info hash, name, piece length, pieces, files as libtorrent reads them.
 """
 import argparse
+import json
+import os
 import signal
 import sys
 import threading
@@ -24,7 +34,8 @@ import libtorrent as lt
 stopping = threading.Event()
 
 
-def settings(ip, port):
+def settings(ip, port, plaintext):
+    out_policy = lt.enc_policy.disabled if plaintext else lt.enc_policy.enabled
     return {
         "listen_interfaces": f"{ip}:{port}",
         "outgoing_interfaces": ip,
@@ -36,11 +47,13 @@ def settings(ip, port):
         "enable_incoming_utp": False,
         # Both peers are on one loopback address.
         "allow_multiple_connections_per_ip": True,
-        "out_enc_policy": int(lt.enc_policy.disabled),
+        "out_enc_policy": int(out_policy),
         "in_enc_policy": int(lt.enc_policy.enabled),
+        "allowed_enc_level": int(lt.enc_level.both),
         "alert_mask": int(lt.alert.category_t.status_notification
                           | lt.alert.category_t.error_notification
-                          | lt.alert.category_t.tracker_notification),
+                          | lt.alert.category_t.tracker_notification
+                          | lt.alert.category_t.peer_notification),
     }
 
 
@@ -50,19 +63,17 @@ def watch_stdin():
     stopping.set()
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["seed", "leech"])
-    ap.add_argument("--torrent", required=True)
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--ip", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    a = ap.parse_args()
+def parse_peer(text):
+    host, _, port = text.rpartition(":")
+    return (host.strip("[]"), int(port))
+
+
+def run_peer(a):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
     threading.Thread(target=watch_stdin, daemon=True).start()
 
-    ses = lt.session(settings(a.ip, a.port))
+    ses = lt.session(settings(a.ip, a.port, a.plaintext))
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(a.torrent)
     atp.save_path = a.dir
@@ -70,6 +81,8 @@ def main():
     atp.flags &= ~lt.torrent_flags.paused
     h = ses.add_torrent(atp)
     print(f"LISTEN {ses.listen_port()}", flush=True)
+    peers = [parse_peer(p) for p in a.peer]
+    next_dial = 0.0
 
     ready = done = False
     next_progress = 0.0
@@ -77,7 +90,14 @@ def main():
         for al in ses.pop_alerts():
             if isinstance(al, lt.tracker_error_alert):
                 print(f"TRACKER_ERROR {al.message()}", flush=True)
+            elif isinstance(al, (lt.peer_error_alert, lt.peer_disconnected_alert)):
+                print(f"PEER_ERROR {al.message()}", flush=True)
         st = h.status()
+        # Peers given on the command line are dialled again while none is connected.
+        if peers and st.num_peers == 0 and time.monotonic() >= next_dial:
+            next_dial = time.monotonic() + 2.0
+            for p in peers:
+                h.connect_peer(p)
         if a.mode == "seed" and not ready and st.is_seeding:
             ready = True
             print("READY", flush=True)
@@ -91,6 +111,59 @@ def main():
                 print("DONE", flush=True)
         ses.wait_for_alert(100)
     return 0
+
+
+def run_create(a):
+    fs = lt.file_storage()
+    lt.add_files(fs, a.path)
+    ct = lt.create_torrent(fs, a.piece_length, flags=lt.create_torrent.v1_only)
+    if a.tracker:
+        ct.add_tracker(a.tracker)
+    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(a.path)))
+    with open(a.out, "wb") as f:
+        f.write(lt.bencode(ct.generate()))
+    return 0
+
+
+def run_info(a):
+    ti = lt.torrent_info(a.torrent)
+    fs = ti.files()
+    files = []
+    for i in range(fs.num_files()):
+        # Pad files (BEP 47) are libtorrent's own alignment, not content.
+        if fs.file_flags(i) & lt.file_storage.flag_pad_file:
+            continue
+        files.append([fs.file_path(i), fs.file_size(i)])
+    print(json.dumps({
+        "infoHash": str(ti.info_hash()),
+        "name": ti.name(),
+        "pieceLength": ti.piece_length(),
+        "pieceCount": ti.num_pieces(),
+        "length": ti.total_size(),
+        "files": files,
+    }), flush=True)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["seed", "leech", "create", "info"])
+    ap.add_argument("--torrent")
+    ap.add_argument("--dir")
+    ap.add_argument("--ip", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--peer", action="append", default=[])
+    ap.add_argument("--plaintext", action="store_true")
+    ap.add_argument("--path")
+    ap.add_argument("--out")
+    ap.add_argument("--piece-length", type=int, default=0)
+    ap.add_argument("--tracker")
+    a = ap.parse_args()
+    if a.mode == "create":
+        return run_create(a)
+    if a.mode == "info":
+        return run_info(a)
+    return run_peer(a)
 
 
 if __name__ == "__main__":
