@@ -1,6 +1,8 @@
 // Runs the real CLI (`deno run main.ts ...`) as a child process for end-to-end tests: collects its
 // output lines, waits (always with a deadline) for a line or an exit, and kills it on cleanup.
 import { fileURLToPath } from "node:url";
+import { scrape } from "../../src/client/announce.ts";
+import { fromHex } from "../../src/util/bytes.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -187,14 +189,14 @@ export async function startCliTracker(cwd: string): Promise<{ proc: BtxProcess; 
   }
 }
 
-/** Counts from the btx tracker's content list (`GET /torrents`). */
+/** A torrent's seeder and leecher counts, by scrape (BEP 48); undefined if not tracked. */
 export async function trackerCounts(
   announceUrl: string,
   infoHashHex: string,
 ): Promise<{ seeders: number; leechers: number } | undefined> {
-  const res = await fetch(new URL("/torrents", announceUrl));
-  const list = await res.json() as { infoHash: string; seeders: number; leechers: number }[];
-  return list.find((t) => t.infoHash === infoHashHex);
+  const files = await scrape(announceUrl, [fromHex(infoHashHex)!]);
+  const entry = files.get(infoHashHex);
+  return entry && { seeders: entry.complete, leechers: entry.incomplete };
 }
 
 /** Polls the tracker until `ok` holds for the torrent's counts (bounded by `timeoutMs`). */
@@ -213,4 +215,23 @@ export async function waitForCounts(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`tracker counts for ${infoHashHex} never matched; last ${JSON.stringify(last)}`);
+}
+
+/** Starts `btx seed <args> --json` on a free 127.0.0.1 port; resolves once it is serving. */
+export async function startCliSeeder(
+  cwd: string,
+  args: string[],
+  label: string,
+): Promise<{ proc: BtxProcess; port: number }> {
+  const proc = new BtxProcess(
+    ["seed", ...args, "--port", "0", "--ip", "127.0.0.1", "--json"],
+    { cwd, label },
+  );
+  try {
+    const ready = await proc.waitForEvent((e) => e.event === "ready");
+    return { proc, port: ready.port as number };
+  } catch (e) {
+    await proc.close();
+    throw e;
+  }
 }
