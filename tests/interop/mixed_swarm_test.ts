@@ -1,0 +1,58 @@
+/**
+ * Case 5: one swarm mixing implementations. A libtorrent seeder and a btx seeder serve a btx
+ * downloader and a libtorrent downloader at the same time; everyone knows only `btx tracker`.
+ * Both downloads are compared byte for byte, and btx's downloader must have connected to both
+ * seeders.
+ */
+import { parseMetainfo } from "../../src/torrent/mod.ts";
+import { assertSameTree, interopTest, waitForSeeders, withLab } from "../helpers/real_clients.ts";
+import { btxGetStart, btxSeed, btxTracker, ltCreate, ltLeech, ltSeed } from "./peers.ts";
+import { type Shape, writeShape } from "./shapes.ts";
+
+const MiB = 1024 * 1024;
+const SWARM_DATA: Shape = {
+  label: "multi-file with an empty file, 256 KiB pieces, 6 MiB",
+  name: "mix",
+  pieceLength: 256 * 1024,
+  files: { "x.bin": 4 * MiB + 1, "e/empty": 0, "y.bin": 2 * MiB - 3 },
+};
+
+interopTest(
+  "mixed swarm: libtorrent + btx seeders serve a btx and a libtorrent downloader at once",
+  ["libtorrent"],
+  () =>
+    withLab(async (lab) => {
+      const tracker = await btxTracker(lab);
+      const source = await writeShape(lab.path("seed-lt"), SWARM_DATA);
+      await writeShape(lab.path("seed-btx"), SWARM_DATA);
+      const torrent = lab.path("t.torrent");
+      await ltCreate(lab, source, torrent, SWARM_DATA.pieceLength, tracker.url);
+      const { infoHash } = parseMetainfo(await Deno.readFile(torrent));
+
+      const ltSeeder = await ltSeed(lab, torrent, lab.path("seed-lt"));
+      const btxSeeder = await btxSeed(lab, torrent, lab.path("seed-btx"));
+      await waitForSeeders(tracker.url, infoHash, 2);
+
+      const btxDownload = btxGetStart(lab, torrent, lab.path("out-btx"), ["--verbose"]);
+      const ltDownload = await ltLeech(lab, torrent, lab.path("out-lt"));
+      const [code] = await Promise.all([
+        btxDownload.exited(),
+        ltDownload.proc.waitFor(/^DONE$/),
+      ]);
+      if (code !== 0) throw new Error(`btx get exited ${code}\n${btxDownload.log()}`);
+      await ltDownload.proc.stop();
+
+      await assertSameTree(lab.path("seed-lt"), lab.path("out-btx"));
+      await assertSameTree(lab.path("seed-lt"), lab.path("out-lt"));
+      const connected = btxDownload.lines
+        .filter((l) => l.startsWith('{"event":"peer"'))
+        .map((l) => JSON.parse(l) as { peer: string; connected: boolean })
+        .filter((e) => e.connected)
+        .map((e) => e.peer);
+      for (const port of [ltSeeder.port, btxSeeder.port]) {
+        if (!connected.includes(`127.0.0.1:${port}`)) {
+          throw new Error(`btx get never connected to seeder :${port}; peers: ${connected}`);
+        }
+      }
+    }),
+);
