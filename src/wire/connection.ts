@@ -21,8 +21,12 @@ import {
   writeAll,
 } from "./socket.ts";
 
-/** BEP 3 suggests a keep-alive every two minutes; peers drop silent links after about that. */
-export const DEFAULT_KEEPALIVE_MS = 120_000;
+/**
+ * BEP 3 says peers drop links silent for two minutes, and libtorrent does exactly that (its
+ * `peer_timeout`, 120 s), so a keep-alive sent only at 120 s arrives too late: send one after
+ * 60 s of outgoing silence, as libtorrent itself does.
+ */
+export const DEFAULT_KEEPALIVE_MS = 60_000;
 /** No incoming bytes (not even a keep-alive) for this long closes the connection. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 180_000;
 
