@@ -213,6 +213,8 @@ export interface AnnouncerOptions {
   port: number;
   key?: string;
   numwant?: number;
+  /** BEP 3 `ip` sent with every announce (see AnnounceParams.ip). */
+  ip?: string;
   /** Current transfer totals, read at every announce. */
   stats(): { uploaded: number; downloaded: number; left: number };
   /** Peers from each successful announce (not from `stopped`). */
@@ -372,6 +374,7 @@ export class Announcer {
     };
     if (this.#o.key !== undefined) params.key = this.#o.key;
     if (this.#o.numwant !== undefined) params.numwant = this.#o.numwant;
+    if (this.#o.ip !== undefined) params.ip = this.#o.ip;
     return params;
   }
 }

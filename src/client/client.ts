@@ -31,6 +31,11 @@ export const HANDSHAKE_FEATURES = { extended: true, fast: true } as const;
 export class Client {
   readonly peerId: Uint8Array;
   readonly port: number;
+  /**
+   * The one address we listen on, when `hostname` named one (not a wildcard): sent to trackers
+   * as BEP 3 `ip`, since our announces may leave from another source address.
+   */
+  readonly listenAddress: string | undefined;
   readonly #listener: Deno.TcpListener;
   readonly #sinks = new Map<string, ConnectionSink>();
   readonly #onError: (error: Error) => void;
@@ -42,6 +47,10 @@ export class Client {
   private constructor(listener: Deno.TcpListener, options: ClientOptions) {
     this.#listener = listener;
     this.port = listener.addr.port;
+    const host = options.hostname?.replace(/^\[(.*)\]$/, "$1");
+    this.listenAddress = host === undefined || host === "0.0.0.0" || host === "::"
+      ? undefined
+      : host;
     this.peerId = options.peerId ?? generatePeerId();
     this.#onError = options.onError ?? (() => {});
     this.#accepting = this.#acceptLoop();

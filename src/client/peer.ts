@@ -38,6 +38,8 @@ export class Peer {
   /** Pieces the peer says we may request while choked (BEP 6). */
   readonly allowedFast = new Set<number>();
   lastBlockAt = 0;
+  /** Since when we have been interested and choked by the peer (ms), if we are. */
+  waitingSince: number | undefined;
   /** A request of ours to this peer timed out: it gets no new requests until it sends data. */
   snubbed = false;
   /** Why we closed the connection, for the peer-disconnected event. */
@@ -64,7 +66,7 @@ export class Peer {
     // BEP 3: choking discards the peer's pending requests. With BEP 6 each one is rejected.
     if (choke) {
       for (const r of this.#uploads.splice(0)) {
-        if (this.conn.remoteFast) this.conn.send({ type: "reject", ...r });
+        if (this.conn.remoteFast) this.#reject(r);
       }
     }
   }
@@ -73,12 +75,29 @@ export class Peer {
     if (this.amInterested === interested) return;
     this.amInterested = interested;
     this.conn.send({ type: interested ? "interested" : "notInterested" });
+    this.#updateWaiting();
+  }
+
+  /** BEP 6: tells the peer we will not serve `r` (built field by field: `r` may be a request). */
+  #reject(r: BlockRef) {
+    this.conn.send({ type: "reject", index: r.index, begin: r.begin, length: r.length });
+  }
+
+  /** The peer choked (true) or unchoked (false) us. */
+  setPeerChoking(choking: boolean): void {
+    this.peerChoking = choking;
+    this.#updateWaiting();
+  }
+
+  #updateWaiting() {
+    if (!this.amInterested || !this.peerChoking) this.waitingSince = undefined;
+    else this.waitingSince ??= performance.now();
   }
 
   /** Queues a peer's request; returns false when it is refused (full queue). */
   queueUpload(r: BlockRef): boolean {
     if (this.#uploads.length >= MAX_QUEUED_UPLOADS) return false;
-    this.#uploads.push(r);
+    this.#uploads.push({ index: r.index, begin: r.begin, length: r.length });
     return true;
   }
 

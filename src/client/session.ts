@@ -1,9 +1,11 @@
 import type { Metainfo } from "../torrent/mod.ts";
+import { equals } from "../util/bytes.ts";
 import { BtxError } from "../util/errors.ts";
-import { PeerConnection } from "../wire/mod.ts";
+import type { PeerConnection } from "../wire/mod.ts";
 import { Announcer } from "./announce.ts";
 import { Choker } from "./choker.ts";
-import { type Client, HANDSHAKE_FEATURES } from "./client.ts";
+import type { Client } from "./client.ts";
+import { type PeerAddress, PeerDialer } from "./dialer.ts";
 import { Peer } from "./peer.ts";
 import { PeerMessageHandler } from "./session_messages.ts";
 import { PiecePicker } from "./picker.ts";
@@ -12,11 +14,7 @@ import { Storage } from "./storage.ts";
 import { TokenBucket } from "./throttle.ts";
 import type { Bitfield } from "./bitfield.ts";
 
-/** Where a peer can be dialled. */
-export interface PeerAddress {
-  hostname: string;
-  port: number;
-}
+export type { PeerAddress } from "./dialer.ts";
 
 /** A snapshot for progress displays; every byte count is payload (piece data) only. */
 export interface SessionStats {
@@ -66,16 +64,11 @@ export interface SessionOptions {
 const TICK_MS = 1000;
 const REQUEST_TIMEOUT_MS = 60_000;
 const RESUME_SAVE_MS = 30_000;
-const CONNECT_TIMEOUT_MS = 10_000;
-const MAX_CONNECTING = 8;
 /** A peer whose data failed this many piece hashes is dropped and not dialled again. */
 export const MAX_STRIKES = 2;
-
-interface KnownPeer extends PeerAddress {
-  failures: number;
-  retryAt: number;
-  banned: boolean;
-}
+const DEFAULT_MAX_PEERS = 50;
+/** A peer that keeps us choked this long while we want its pieces may lose its slot. */
+const CHOKED_TOO_LONG_MS = 120_000;
 
 /**
  * One torrent being downloaded and/or seeded: storage, the piece picker, the peers, the
@@ -100,11 +93,10 @@ export class TorrentSession {
   state: SessionStats["state"] = "checking";
   downloaded = 0;
   uploaded = 0;
-  readonly #known = new Map<string, KnownPeer>();
+  readonly #dialer: PeerDialer;
   readonly #choker: Choker;
   readonly #messages: PeerMessageHandler;
   #announcer: Announcer | undefined;
-  #connecting = 0;
   readonly #abort = new AbortController();
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastResumeSave = 0;
@@ -134,6 +126,15 @@ export class TorrentSession {
       ? undefined
       : new TokenBucket(o.maxUploadRate);
     this.#messages = new PeerMessageHandler(this);
+    this.#dialer = new PeerDialer({
+      infoHash: meta.infoHash,
+      peerId: client.peerId,
+      signal: this.#abort.signal,
+      maxPeers: o.maxPeers ?? DEFAULT_MAX_PEERS,
+      connectedCount: () => this.peers.size,
+      isConnected: (key) => this.peers.has(key),
+      onConnection: (conn) => this.addConnection(conn),
+    });
     this.complete = new Promise((r) => (this.#resolveComplete = r));
     this.failed = new Promise((r) => (this.#resolveFailed = r));
   }
@@ -216,6 +217,7 @@ export class TorrentSession {
         infoHash: this.meta.infoHash,
         peerId: this.client.peerId,
         port: this.client.port,
+        ...(this.client.listenAddress === undefined ? {} : { ip: this.client.listenAddress }),
         stats: () => ({
           uploaded: this.uploaded,
           downloaded: this.downloaded,
@@ -232,67 +234,24 @@ export class TorrentSession {
 
   /** Adds dialable addresses (from a tracker, a magnet link or the user). */
   addPeers(addresses: readonly PeerAddress[]): void {
-    for (const a of addresses) {
-      if (!Number.isInteger(a.port) || a.port <= 0 || a.port > 65535) continue;
-      const key = `${a.hostname}:${a.port}`;
-      if (!this.#known.has(key)) {
-        this.#known.set(key, {
-          hostname: a.hostname,
-          port: a.port,
-          failures: 0,
-          retryAt: 0,
-          banned: false,
-        });
-      }
-    }
+    this.#dialer.add(addresses);
     this.#connectMore();
   }
 
   #connectMore() {
-    if (this.#stopping) return;
-    const max = this.options.maxPeers ?? 50;
-    const now = performance.now();
-    for (const k of this.#known.values()) {
-      if (this.peers.size + this.#connecting >= max || this.#connecting >= MAX_CONNECTING) return;
-      const key = `${k.hostname}:${k.port}`;
-      if (k.banned || k.retryAt > now || this.peers.has(key) || k.retryAt === -1) continue;
-      k.retryAt = -1; // dialling
-      this.#connecting++;
-      PeerConnection.connect({
-        hostname: k.hostname,
-        port: k.port,
-        infoHash: this.meta.infoHash,
-        peerId: this.client.peerId,
-        ...HANDSHAKE_FEATURES,
-        timeoutMs: CONNECT_TIMEOUT_MS,
-        signal: this.#abort.signal,
-      }).then(
-        (conn) => {
-          k.failures = 0;
-          k.retryAt = performance.now() + 30_000;
-          this.addConnection(conn);
-        },
-        () => {
-          k.failures++;
-          // Back off 5 s, 10 s, 20 s... up to 5 minutes between attempts at a dead address.
-          k.retryAt = performance.now() + Math.min(5_000 * 2 ** (k.failures - 1), 300_000);
-        },
-      ).finally(() => {
-        this.#connecting--;
-      });
-    }
+    if (!this.#stopping) this.#dialer.dialMore();
   }
 
   /** Takes over an established connection (dialled by us or accepted by the client). */
   addConnection(conn: PeerConnection): void {
     const key = `${conn.hostname}:${conn.port}`;
-    const max = (this.options.maxPeers ?? 50) + 10;
-    const duplicate = [...this.peers.values()].some((p) =>
-      p.conn.remotePeerId.every((b, i) => b === conn.remotePeerId[i])
-    );
+    // Incoming peers get a few slots beyond our own dialling cap.
+    const max = (this.options.maxPeers ?? DEFAULT_MAX_PEERS) + 10;
+    const id = conn.remotePeerId;
+    const duplicate = [...this.peers.values()].some((p) => equals(p.conn.remotePeerId, id));
     if (
       this.#stopping || this.peers.has(key) || duplicate || this.peers.size >= max ||
-      this.#known.get(key)?.banned
+      this.#dialer.isBanned(key)
     ) {
       conn.close();
       return;
@@ -306,17 +265,7 @@ export class TorrentSession {
 
   /** Closes a peer's connection; `ban` also refuses it for the rest of the session. */
   disconnect(peer: Peer, reason: string, ban = false): void {
-    if (ban) {
-      const known = this.#known.get(peer.key);
-      if (known) known.banned = true;
-      else {this.#known.set(peer.key, {
-          hostname: peer.conn.hostname,
-          port: peer.conn.port,
-          failures: 0,
-          retryAt: 0,
-          banned: true,
-        });}
-    }
+    if (ban) this.#dialer.ban(peer.conn);
     peer.closeReason ??= reason;
     peer.conn.close();
   }
@@ -372,6 +321,7 @@ export class TorrentSession {
       p.pipeline.update(p.down.rate(), p.minLatencyMs === Infinity ? 0 : p.minLatencyMs);
       this.#messages.fillRequests(p);
     }
+    this.#dropChokingPeer(now);
     if (this.#choker.due(now)) this.rechoke(now);
     if (now - this.#lastResumeSave > RESUME_SAVE_MS && this.state === "downloading") {
       this.#lastResumeSave = now;
@@ -379,6 +329,21 @@ export class TorrentSession {
     }
     this.#connectMore();
     this.emit({ type: "progress", stats: this.stats() });
+  }
+
+  /**
+   * With every slot taken and other addresses waiting, a peer that has kept us choked for long
+   * (it may never unchoke us) makes room for one that might. One per tick.
+   */
+  #dropChokingPeer(now: number) {
+    const max = this.options.maxPeers ?? DEFAULT_MAX_PEERS;
+    if (this.state !== "downloading" || this.peers.size < max) return;
+    if (!this.#dialer.hasCandidates(now)) return;
+    for (const p of this.peers.values()) {
+      if (p.waitingSince !== undefined && now - p.waitingSince > CHOKED_TOO_LONG_MS) {
+        return this.disconnect(p, "kept us choked");
+      }
+    }
   }
 
   /** Recomputes which peers we upload to (choker), and sends the changes. */
@@ -405,7 +370,7 @@ export class TorrentSession {
     this.#abort.abort();
     for (const p of this.peers.values()) this.disconnect(p, "stopping");
     const announced = this.#announcer?.stop().catch(() => {});
-    while (this.#connecting > 0) await new Promise((r) => setTimeout(r, 20));
+    await this.#dialer.idle();
     await this.#messages.idle();
     await this.storage.saveResume(this.picker.have).catch(() => {});
     await this.storage.close();

@@ -37,6 +37,7 @@ export class PeerMessageHandler {
           v: CLIENT_VERSION,
           reqq: OUR_REQQ,
           p: this.#s.client.port,
+          ...yourIp(conn.hostname),
         }),
       });
     }
@@ -60,19 +61,23 @@ export class PeerMessageHandler {
     const s = this.#s;
     const n = s.meta.pieceCount;
     switch (m.type) {
-      case "bitfield":
+      case "bitfield": {
+        // BEP 3 sends a bitfield only first, but some clients send one after `have`s. A peer
+        // never loses pieces, so the bits merge: what it announced before still counts.
+        const bits = Bitfield.fromWire(m.bitfield, n);
+        for (const i of peer.has.indexes()) bits.set(i);
         s.picker.peerGone(peer.has);
-        peer.has = Bitfield.fromWire(m.bitfield, n);
-        s.picker.peerBitfield(peer.has);
+        peer.has = bits;
+        s.picker.peerBitfield(bits);
         return this.#afterAvailability(peer);
+      }
       case "haveAll":
         s.picker.peerGone(peer.has);
         peer.has = Bitfield.full(n);
         s.picker.peerHaveAll();
         return this.#afterAvailability(peer);
       case "haveNone":
-        s.picker.peerGone(peer.has);
-        peer.has = new Bitfield(n);
+        // Nothing to add (and pieces announced earlier are not taken back).
         return;
       case "have":
         if (m.index >= n) throw new Error(`have for piece ${m.index} of ${n}`);
@@ -84,14 +89,14 @@ export class PeerMessageHandler {
         if (s.isComplete && peer.isSeed) s.disconnect(peer, "both seeds");
         return;
       case "choke":
-        peer.peerChoking = true;
-        // Without BEP 6 a choke discards our requests; with it the peer rejects them, but we
-        // re-ask others at once either way and accept a block if it still arrives.
+        peer.setPeerChoking(true);
+        // Without BEP 6 a choke discards our requests; with it the peer rejects them. We
+        // re-ask others at once either way, so a block that still arrives is dropped.
         s.picker.release(peer.key);
         peer.requestedAt.clear();
         return;
       case "unchoke":
-        peer.peerChoking = false;
+        peer.setPeerChoking(false);
         return this.fillRequests(peer);
       case "interested":
         peer.peerInterested = true;
@@ -151,7 +156,9 @@ export class PeerMessageHandler {
       r.length <= MAX_REQUEST_LENGTH && r.begin + r.length <= s.storage.layout.pieceSize(r.index);
     if (!valid || peer.amChoking || !peer.queueUpload(r)) {
       // BEP 6 peers are told; others (choked, or asking for what we lack) are just ignored.
-      if (peer.conn.remoteFast) peer.conn.send({ type: "reject", ...r });
+      if (peer.conn.remoteFast) {
+        peer.conn.send({ type: "reject", index: r.index, begin: r.begin, length: r.length });
+      }
       return;
     }
     peer.serveUploads(
@@ -185,15 +192,16 @@ export class PeerMessageHandler {
     const s = this.#s;
     const now = performance.now();
     const sentAt = peer.requestedAt.get(`${index}:${begin}`);
-    if (sentAt !== undefined) {
-      peer.requestedAt.delete(`${index}:${begin}`);
-      peer.minLatencyMs = Math.min(peer.minLatencyMs, Math.max(1, now - sentAt));
-    }
-    peer.lastBlockAt = now;
-    peer.snubbed = false;
     peer.down.add(block.length);
     s.downRate.add(block.length);
     s.downloaded += block.length;
+    // Only blocks we asked this peer for (and still want from it) are used: otherwise any peer
+    // could slip garbage into pieces others are filling and get them banned for the hash.
+    if (sentAt === undefined) return;
+    peer.requestedAt.delete(`${index}:${begin}`);
+    peer.minLatencyMs = Math.min(peer.minLatencyMs, Math.max(1, now - sentAt));
+    peer.lastBlockAt = now;
+    peer.snubbed = false;
     const result = s.picker.received(peer.key, index, begin, block.length, block, now);
     for (const c of result.cancel) {
       const other = s.peers.get(c.peerKey);
@@ -210,7 +218,10 @@ export class PeerMessageHandler {
     if (!s.storage.verify(index, data)) {
       const contributors = s.picker.failed(index);
       s.emit({ type: "warning", message: `piece ${index} failed its hash check` });
-      for (const key of contributors) {
+      // Only a peer that sent the whole piece is surely at fault. With several senders an
+      // honest one would share a liar's strikes and be banned too (a stalled download); the
+      // piece is fetched again, normally whole from one peer, which then takes the blame.
+      for (const key of contributors.length === 1 ? contributors : []) {
         const p = s.peers.get(key);
         if (p && ++p.strikes >= MAX_STRIKES) s.disconnect(p, "sent corrupt data", true);
       }
@@ -235,4 +246,12 @@ export class PeerMessageHandler {
   async idle(): Promise<void> {
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
   }
+}
+
+/** BEP 10 `yourip` for an IPv4 peer (4 bytes), so it can learn its public address. */
+function yourIp(hostname: string): { yourip?: Uint8Array } {
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(hostname);
+  if (!v4) return {};
+  const bytes = v4.slice(1).map(Number);
+  return bytes.every((b) => b <= 255) ? { yourip: Uint8Array.from(bytes) } : {};
 }

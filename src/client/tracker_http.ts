@@ -50,6 +50,11 @@ export interface AnnounceParams {
   trackerId?: string;
   /** Ask for the BEP 23 compact peer list (default true). */
   compact?: boolean;
+  /**
+   * BEP 3 `ip`: the address peers should dial, when we listen on one address only. Trackers
+   * may ignore it (most do unless told to trust it) and use the request's source address.
+   */
+  ip?: string;
 }
 
 export interface RequestOptions {
@@ -140,6 +145,7 @@ export function buildAnnounceUrl(url: string, params: AnnounceParams): string {
   if (params.trackerId !== undefined) {
     parts.push(`trackerid=${percentEncodeBytes(fromBinary(params.trackerId))}`);
   }
+  if (params.ip !== undefined) parts.push(`ip=${encodeURIComponent(params.ip)}`);
   return appendQuery(url, parts.join("&"));
 }
 
