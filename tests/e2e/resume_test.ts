@@ -31,11 +31,11 @@ Deno.test("btx get stopped by SIGINT exits 130, keeps verified pieces, and resum
       pieceLength: 64 * 1024,
     });
     await Deno.writeFile(join(root, "pair.torrent"), torrent);
-    // One seeder at 1 MiB/s: about 6 s for the whole torrent, and with a single peer no block is
+    // One seeder at 2 MiB/s: about 3 s for the whole torrent, and with a single peer no block is
     // ever requested twice, so the second run's byte count is exact.
     const seed = await startCliSeeder(
       root,
-      ["pair.torrent", "--data", "data", "--max-upload-rate", "1M"],
+      ["pair.torrent", "--data", "data", "--max-upload-rate", "2M"],
       "seed",
     );
     procs.push(seed.proc);
