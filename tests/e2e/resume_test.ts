@@ -76,6 +76,9 @@ Deno.test("btx get stopped by SIGINT exits 130, keeps verified pieces, and resum
     assert.equal(await second.exitCode(), 0, second.errLines.join("\n"));
     const done = second.events.find((e) => e.event === "complete");
     assert.ok(done, "the second run printed no final stats");
+    // The resume file matched the files, so nothing was re-hashed: checking jumped to 100%.
+    const checking = second.events.find((e) => e.phase === "checking");
+    assert.ok(checking && checking.done === meta.length, `checking: ${JSON.stringify(checking)}`);
     const firstProgress = second.events.find((e) =>
       e.event === "progress" && e.phase !== "checking"
     );
