@@ -5,11 +5,13 @@
   lt_peer.py leech  --torrent T --dir D [--ip 127.0.0.1] [--port 0] [--peer HOST:PORT]...
   lt_peer.py create --path P --out T --piece-length N [--tracker URL]
   lt_peer.py info   --torrent T
+  lt_peer.py defaults
 
 seed/leech: peer discovery is the tracker and --peer only (DHT, LSD, UPnP, NAT-PMP off, no uTP),
 several peers on one address allowed, encryption allowed but not required (libtorrent's
 "enabled" policy both ways, so it may open with an MSE handshake and fall back to plaintext).
---plaintext turns outgoing encryption off. Prints one line per event on stdout:
+--plaintext turns outgoing encryption off; --peer-timeout S shortens the silence after which
+libtorrent drops a peer (default 120 s). Prints one line per event on stdout:
   LISTEN <port>           the port libtorrent listens on
   READY                   (seed) the data was checked and it is seeding
   PROGRESS <0..1> <peers> (leech) every 0.5 s
@@ -20,6 +22,7 @@ It keeps running (seeding) until SIGTERM/SIGINT or until stdin is closed.
 
 create: writes a v1-only torrent of a file or folder (libtorrent's own layout and ordering).
 info: prints one JSON line: info hash, name, piece length, pieces, files as libtorrent reads them.
+defaults: prints one JSON line of libtorrent default settings that btx must fit (timeouts, reqq).
 """
 import argparse
 import json
@@ -34,9 +37,11 @@ import libtorrent as lt
 stopping = threading.Event()
 
 
-def settings(ip, port, plaintext):
+def settings(ip, port, plaintext, peer_timeout):
     out_policy = lt.enc_policy.disabled if plaintext else lt.enc_policy.enabled
+    extra = {} if peer_timeout is None else {"peer_timeout": peer_timeout}
     return {
+        **extra,
         "listen_interfaces": f"{ip}:{port}",
         "outgoing_interfaces": ip,
         "enable_dht": False,
@@ -73,7 +78,7 @@ def run_peer(a):
         signal.signal(sig, lambda *_: stopping.set())
     threading.Thread(target=watch_stdin, daemon=True).start()
 
-    ses = lt.session(settings(a.ip, a.port, a.plaintext))
+    ses = lt.session(settings(a.ip, a.port, a.plaintext, a.peer_timeout))
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(a.torrent)
     atp.save_path = a.dir
@@ -145,15 +150,24 @@ def run_info(a):
     return 0
 
 
+def run_defaults(_a):
+    d = lt.default_settings()
+    print(json.dumps({k: d[k] for k in ("peer_timeout", "inactivity_timeout",
+                                         "max_allowed_in_request_queue")}), flush=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["seed", "leech", "create", "info"])
+    ap.add_argument("mode", choices=["seed", "leech", "create", "info", "defaults"])
     ap.add_argument("--torrent")
     ap.add_argument("--dir")
     ap.add_argument("--ip", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--peer", action="append", default=[])
     ap.add_argument("--plaintext", action="store_true")
+    # Seconds of silence after which libtorrent drops a peer (default 120, BEP 3's two minutes).
+    ap.add_argument("--peer-timeout", type=int)
     ap.add_argument("--path")
     ap.add_argument("--out")
     ap.add_argument("--piece-length", type=int, default=0)
@@ -163,6 +177,8 @@ def main():
         return run_create(a)
     if a.mode == "info":
         return run_info(a)
+    if a.mode == "defaults":
+        return run_defaults(a)
     return run_peer(a)
 
 
