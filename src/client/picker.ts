@@ -59,6 +59,12 @@ export class PiecePicker {
   readonly #byPeer = new Map<string, Set<number>>();
   #unverified = 0;
   #wanted = 0;
+  /** Idle pieces some peer has: kept up to date so picks scan only when one can start. */
+  #idleAvail = 0;
+  /** The smallest piece size: when even that does not fit under the cap, nothing can start. */
+  readonly #minPiece: number;
+  /** Buffers of verified or failed pieces, reused for new ones (no churn for the GC). */
+  readonly #pool: Uint8Array[] = [];
   #endgame = false;
 
   constructor(opts: PickerOptions) {
@@ -72,6 +78,7 @@ export class PiecePicker {
     this.#avail = new Int32Array(n);
     this.#pieceState = new Uint8Array(n);
     for (const i of opts.have.indexes()) this.#pieceState[i] = HAVE;
+    this.#minPiece = n === 0 ? 0 : Math.min(opts.layout.pieceSize(0), opts.layout.pieceSize(n - 1));
     const random = opts.random ?? Math.random;
     this.#rank = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.#rank[i] = i;
@@ -104,20 +111,24 @@ export class PiecePicker {
   }
 
   peerHas(index: number): void {
-    if (index >= 0 && index < this.#avail.length) this.#avail[index]!++;
+    if (index < 0 || index >= this.#avail.length) return;
+    if (this.#avail[index]!++ === 0 && this.#pieceState[index] === IDLE) this.#idleAvail++;
   }
 
   peerBitfield(bits: Bitfield): void {
-    for (const i of bits.indexes()) this.#avail[i]!++;
+    for (const i of bits.indexes()) this.peerHas(i);
   }
 
   peerHaveAll(): void {
-    for (let i = 0; i < this.#avail.length; i++) this.#avail[i]!++;
+    for (let i = 0; i < this.#avail.length; i++) this.peerHas(i);
   }
 
   /** A peer left: forget its pieces. Call `release` too, for its requests. */
   peerGone(bits: Bitfield): void {
-    for (const i of bits.indexes()) this.#avail[i] = Math.max(0, this.#avail[i]! - 1);
+    for (const i of bits.indexes()) {
+      if (this.#avail[i] === 0) continue;
+      if (--this.#avail[i]! === 0 && this.#pieceState[i] === IDLE) this.#idleAvail--;
+    }
   }
 
   /**
@@ -133,17 +144,18 @@ export class PiecePicker {
       if (p.wanted > 0 && peer.has.has(p.index)) this.#take(p, peer, out);
     }
     if (out.length < peer.count) {
-      const { best, available } = this.#candidates(peer, out.length);
-      let started = 0;
-      for (const index of best) {
-        if (out.length >= peer.count) break;
-        const size = this.#layout.pieceSize(index);
-        if (this.#active.size > 0 && this.#unverified + size > this.#cap) break;
-        this.#take(this.#start(index, size), peer, out);
-        started++;
+      // The O(pieces) scan runs only when a new piece could start: not while at the cap,
+      // which would otherwise mean a scan for every block received.
+      const capped = this.#active.size > 0 && this.#unverified + this.#minPiece > this.#cap;
+      if (!capped && this.#idleAvail > 0) {
+        for (const index of this.#candidates(peer, out.length)) {
+          if (out.length >= peer.count) break;
+          const size = this.#layout.pieceSize(index);
+          if (this.#active.size > 0 && this.#unverified + size > this.#cap) break;
+          this.#take(this.#start(index, size), peer, out);
+        }
       }
-      // Pieces started just now were counted as available idle pieces by the scan.
-      this.#endgame = this.#wanted === 0 && available === started && this.#active.size > 0;
+      this.#endgame = this.#wanted === 0 && this.#idleAvail === 0 && this.#active.size > 0;
     }
     if (this.#endgame && out.length < peer.count) this.#duplicate(peer, out);
     return out;
@@ -181,7 +193,9 @@ export class PiecePicker {
     p.state[b] = RECEIVED;
     p.received++;
     p.contributors.add(peerKey);
-    p.buffer ??= new Uint8Array(p.size);
+    p.buffer ??= this.#pool.length > 0 && p.size === this.#layout.pieceSize(0)
+      ? this.#pool.pop()!
+      : new Uint8Array(p.size);
     p.buffer.set(data, begin);
     return p.received === p.state.length ? { complete: p.buffer, cancel } : { cancel };
   }
@@ -192,7 +206,9 @@ export class PiecePicker {
     if (p) {
       for (let b = 0; b < p.state.length; b++) this.#unrequest(p, b);
       this.#drop(p);
+      this.#recycle(p.buffer);
     }
+    if (this.#pieceState[index] === IDLE && this.#avail[index]! > 0) this.#idleAvail--;
     this.#pieceState[index] = HAVE;
     this.have.set(index);
   }
@@ -203,6 +219,7 @@ export class PiecePicker {
     if (!p) return [];
     for (let b = 0; b < p.state.length; b++) this.#unrequest(p, b);
     this.#drop(p);
+    this.#recycle(p.buffer);
     return [...p.contributors];
   }
 
@@ -246,8 +263,10 @@ export class PiecePicker {
     let wanted = 0;
     let bytes = 0;
     let requests = 0;
+    let idle = 0;
     for (let i = 0; i < this.#pieceState.length; i++) {
       const s = this.#pieceState[i];
+      if (s === IDLE && this.#avail[i]! > 0) idle++;
       if ((s === HAVE) !== this.have.has(i)) fail(`piece ${i} state ${s} vs have bit`);
       if ((s === ACTIVE) !== this.#active.has(i)) fail(`piece ${i} state ${s} vs active map`);
       if (this.#avail[i]! < 0) fail(`piece ${i} availability < 0`);
@@ -278,6 +297,7 @@ export class PiecePicker {
     let indexed = 0;
     for (const keys of this.#byPeer.values()) indexed += keys.size;
     if (indexed !== requests) fail(`per-peer index has ${indexed} requests, blocks ${requests}`);
+    if (idle !== this.#idleAvail) fail(`idle available ${this.#idleAvail}, counted ${idle}`);
     if (wanted !== this.#wanted) fail(`wanted total ${this.#wanted}, counted ${wanted}`);
     if (bytes !== this.#unverified) fail(`unverified ${this.#unverified}, counted ${bytes}`);
     if (bytes > this.#cap && this.#active.size > 1) fail(`memory cap exceeded: ${bytes}`);
@@ -310,27 +330,35 @@ export class PiecePicker {
 
   /**
    * One pass over all pieces: the best new pieces for this peer (enough to fill its request
-   * count even if each had one block), and how many missing idle pieces anyone has.
+   * count even if each had one block).
    */
-  #candidates(peer: PickPeer, taken: number): { best: number[]; available: number } {
+  #candidates(peer: PickPeer, taken: number): number[] {
     const k = peer.count - taken;
     const rarest = this.have.count() >= this.#randomFirst;
+    // Runs once per new piece over every piece: typed arrays and locals only, and the k best
+    // kept sorted with their scores (avail * 2^32 + rank, or rank alone while random-first).
+    const state = this.#pieceState, avail = this.#avail, rank = this.#rank;
+    const seed = peer.has.isComplete();
     const best: number[] = [];
-    const score = (i: number) => (rarest ? this.#avail[i]! * 2 ** 32 : 0) + this.#rank[i]!;
-    let available = 0;
-    for (let i = 0; i < this.#pieceState.length; i++) {
-      if (this.#pieceState[i] !== IDLE || this.#avail[i] === 0) continue;
-      available++;
-      if (!peer.has.has(i)) continue;
-      if (best.length === k && score(i) >= score(best[k - 1]!)) continue;
+    const scores: number[] = [];
+    let worst = Infinity;
+    for (let i = 0; i < state.length; i++) {
+      const a = avail[i]!;
+      if (state[i] !== IDLE || a === 0) continue;
+      if (!seed && !peer.has.has(i)) continue;
+      const score = rarest ? a * 4294967296 + rank[i]! : rank[i]!;
+      if (score >= worst) continue;
       let at = best.length === k ? k - 1 : best.length;
-      while (at > 0 && score(best[at - 1]!) > score(i)) {
+      while (at > 0 && scores[at - 1]! > score) {
         best[at] = best[at - 1]!;
+        scores[at] = scores[at - 1]!;
         at--;
       }
       best[at] = i;
+      scores[at] = score;
+      if (best.length === k) worst = scores[k - 1]!;
     }
-    return { best, available };
+    return best;
   }
 
   #start(index: number, size: number): Active {
@@ -347,15 +375,24 @@ export class PiecePicker {
     };
     this.#active.set(index, p);
     this.#pieceState[index] = ACTIVE;
+    if (this.#avail[index]! > 0) this.#idleAvail--;
     this.#unverified += size;
     this.#wanted += blocks;
     return p;
+  }
+
+  /** Keeps a finished piece's buffer for reuse (unless detached, odd-sized or enough kept). */
+  #recycle(buffer: Uint8Array | undefined): void {
+    const size = this.#layout.pieceSize(0);
+    if (buffer?.length !== size || this.#pool.length >= Math.min(16, this.#cap / size)) return;
+    this.#pool.push(buffer);
   }
 
   /** Removes an active piece (verified, failed, or nothing left in flight). */
   #drop(p: Active): void {
     this.#active.delete(p.index);
     this.#pieceState[p.index] = IDLE;
+    if (this.#avail[p.index]! > 0) this.#idleAvail++;
     this.#unverified -= p.size;
     this.#wanted -= p.wanted;
   }

@@ -22,7 +22,11 @@ export interface PickPeer {
 }
 
 export interface ReceiveResult {
-  /** The assembled piece when this block was its last one: verify it, then `verified`/`failed`. */
+  /**
+   * The assembled piece when this block was its last one: verify it, then `verified`/`failed`.
+   * The picker reuses this memory for a later piece after `verified`/`failed`: finish with it
+   * (write it) before calling either.
+   */
   complete?: Uint8Array;
   /** The block was not wanted any more (already received, or not part of an active piece). */
   duplicate?: boolean;

@@ -283,3 +283,31 @@ Deno.test("picker: timed-out requests go back to wanted and name the snubbed pee
   assert.equal(picker.endgame, true);
   picker.checkInvariants();
 });
+
+Deno.test("picker: a finished piece's buffer is reused and holds the next piece's bytes", () => {
+  const pieceLength = 2 * BLOCK_SIZE;
+  const layout = layoutOf(4 * pieceLength, pieceLength);
+  const picker = new PiecePicker({ layout, have: new Bitfield(4), random: seeded(5) });
+  picker.peerHaveAll();
+  const all = Bitfield.full(4);
+  const fill = (index: number) => new Uint8Array(BLOCK_SIZE).fill(index + 1);
+  const complete = (index: number, begins: number[]) => {
+    let piece: Uint8Array | undefined;
+    for (const begin of begins) {
+      piece = picker.received("a", index, begin, BLOCK_SIZE, fill(index), 0).complete;
+    }
+    return piece!;
+  };
+  const first = picker.pick({ key: "a", has: all, count: 2, now: 0 });
+  const index0 = first[0]!.index;
+  const buffer0 = complete(index0, first.map((r) => r.begin));
+  assert.ok(buffer0.every((b) => b === index0 + 1));
+  picker.verified(index0);
+  const second = picker.pick({ key: "a", has: all, count: 2, now: 0 });
+  const index1 = second[0]!.index;
+  assert.notEqual(index1, index0);
+  const buffer1 = complete(index1, second.map((r) => r.begin));
+  assert.equal(buffer1.buffer, buffer0.buffer, "the verified piece's memory is reused");
+  assert.ok(buffer1.every((b) => b === index1 + 1));
+  picker.checkInvariants();
+});
