@@ -41,6 +41,8 @@ export interface LeechResult {
   sha256ok: boolean;
 }
 
+/** Extra `deno run` flags for btx processes, e.g. BTX_DENO_FLAGS="--cpu-prof --cpu-prof-dir=D". */
+const BTX_FLAGS = (Deno.env.get("BTX_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
 const PY = "/usr/bin/python3"; // Debian's: the only python here with libtorrent
 const LEECH_TIMEOUT_MS = 900_000;
 
@@ -128,6 +130,7 @@ async function leechBtx(ctx: Ctx, out: string, port: number, timeFile: string, l
     Deno.execPath(),
     "run",
     "-A",
+    ...BTX_FLAGS,
     ctx.mainTs,
     "get",
     ctx.torrent,
