@@ -12,6 +12,8 @@ import { MAX_STRIKES, type TorrentSession } from "./session.ts";
 /** We queue this many requests per peer; told to peers as BEP 10 `reqq`. */
 const OUR_REQQ = 250;
 const CLIENT_VERSION = `btx ${denoJson.version}`;
+/** Queued outgoing bytes above which a peer that still sends refused requests is dropped. */
+const MAX_SEND_BACKLOG = 2 * 1024 * 1024;
 
 /**
  * What a session does with each peer message (BEP 3, BEP 6, BEP 10): the protocol side of
@@ -155,6 +157,11 @@ export class PeerMessageHandler {
     const valid = r.index < s.meta.pieceCount && s.picker.have.has(r.index) && r.length > 0 &&
       r.length <= MAX_REQUEST_LENGTH && r.begin + r.length <= s.storage.layout.pieceSize(r.index);
     if (!valid || peer.amChoking || !peer.queueUpload(r)) {
+      // A peer whose answers pile up unread while it keeps asking is flooding us: its
+      // rejects would grow our send queue without bound.
+      if (peer.conn.bufferedAmount > MAX_SEND_BACKLOG) {
+        return s.disconnect(peer, "request flood");
+      }
       // BEP 6 peers are told; others (choked, or asking for what we lack) are just ignored.
       if (peer.conn.remoteFast) {
         peer.conn.send({ type: "reject", index: r.index, begin: r.begin, length: r.length });
