@@ -109,6 +109,7 @@ async function download(io: Io, plan: DownloadPlan): Promise<number> {
       trackers: plan.trackers,
       peers: plan.peers,
       maxPeers: plan.maxPeers,
+      signal: io.stopSignal,
       onEvent: view.onEvent,
     });
     const stopped = new Promise<"stopped">((resolve) => {

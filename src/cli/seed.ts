@@ -101,6 +101,7 @@ export const seedCommand: Command = {
           existingData: true,
           trackers: trackers.length > 0 ? [trackers] : meta.announceList,
           maxPeers,
+          signal: io.stopSignal,
           ...(maxUploadRate === undefined ? {} : { maxUploadRate }),
           onEvent: (e) => {
             if (e.type === "warning" || (values.verbose && e.type === "peer")) {

@@ -57,8 +57,19 @@ export interface SessionOptions {
   maxUnverifiedBytes?: number;
   /** Upload cap for this torrent in bytes per second (default unlimited). */
   maxUploadRate?: number;
+  /** Cancels `start` while it checks existing data (it then throws a CheckStoppedError). */
+  signal?: AbortSignal;
   /** Progress, peers and warnings. Called synchronously; never throws into the session. */
   onEvent?: (event: SessionEvent) => void;
+}
+
+/** `start` was cancelled through `signal` while checking data; exit code 130 like Ctrl-C. */
+export class CheckStoppedError extends BtxError {
+  override name = "CheckStoppedError";
+  override readonly exitCode: number = 130;
+  constructor(name: string) {
+    super(`stopped while checking the data of ${name}`);
+  }
 }
 
 const TICK_MS = 1000;
@@ -153,7 +164,11 @@ export class TorrentSession {
     const storage = await Storage.open(meta, options.dir, { create: !options.existingData });
     let have: Bitfield;
     try {
-      have = await storage.check((checked, total) => emit({ type: "checking", checked, total }));
+      // Checking a big torrent takes a while: a stop request ends it between two pieces.
+      have = await storage.check((checked, total) => {
+        if (options.signal?.aborted) throw new CheckStoppedError(meta.name);
+        emit({ type: "checking", checked, total });
+      });
     } catch (e) {
       await storage.close();
       throw e;

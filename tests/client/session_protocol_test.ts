@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Bitfield } from "../../src/client/bitfield.ts";
 import { Client } from "../../src/client/client.ts";
-import { type SessionEvent, TorrentSession } from "../../src/client/session.ts";
+import { CheckStoppedError, type SessionEvent, TorrentSession } from "../../src/client/session.ts";
 import { buildAnnounceUrl } from "../../src/client/tracker_http.ts";
 import { createTorrent, type Metainfo } from "../../src/torrent/mod.ts";
 import {
@@ -153,5 +153,31 @@ Deno.test("announces carry BEP 3 ip when set, percent-encoded", async () => {
   } finally {
     await any.close();
     await one.close();
+  }
+});
+
+Deno.test("a stop request while checking data ends start with exit code 130", async () => {
+  const root = await Deno.makeTempDir();
+  const client = Client.start({ port: 0, hostname: LOOPBACK });
+  try {
+    await writeTree(join(root, "src"), { "data.bin": 40 * 16 * 1024 });
+    const { metainfo: meta } = await createTorrent(join(root, "src", "data.bin"), {
+      pieceLength: 16 * 1024,
+    });
+    const stop = new AbortController();
+    let checked = 0;
+    const started = TorrentSession.start(client, meta, {
+      dir: join(root, "src"),
+      trackers: [],
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type === "checking" && ++checked === 3) stop.abort();
+      },
+    });
+    await assert.rejects(started, (e) => e instanceof CheckStoppedError && e.exitCode === 130);
+    assert.equal(checked, 3, "checking went on after the stop request");
+  } finally {
+    await client.close();
+    await Deno.remove(root, { recursive: true });
   }
 });
