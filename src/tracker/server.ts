@@ -4,6 +4,9 @@
 import { BENCODE_HEADERS, createTrackerApp, type TrackerApp, type TrackerOptions } from "./app.ts";
 import { TrackerError } from "./errors.ts";
 
+/** Longest query string served (HTTP 414 above): room for a scrape of ~200 info hashes. */
+export const MAX_QUERY_BYTES = 16 * 1024;
+
 export interface ServeOptions extends TrackerOptions {
   /** Address to listen on. Default `::` (IPv6 and, on dual-stack hosts, IPv4). */
   host?: string;
@@ -43,6 +46,11 @@ export async function startTracker(options: ServeOptions = {}): Promise<RunningT
       // Fast path: announces skip the router (they are nearly all the traffic).
       const url = req.url;
       const path = url.indexOf("/", url.indexOf("//") + 2);
+      // A real announce is ~300 bytes; nothing parses a longer query than this.
+      const query = url.indexOf("?", path);
+      if (query >= 0 && url.length - query - 1 > MAX_QUERY_BYTES) {
+        return new Response("query string too long\n", { status: 414 });
+      }
       if (
         req.method === "GET" && url.startsWith("/announce", path) &&
         (url.length === path + 9 || url[path + 9] === "?")
