@@ -11,7 +11,8 @@ seed/leech: peer discovery is the tracker and --peer only (DHT, LSD, UPnP, NAT-P
 several peers on one address allowed, encryption allowed but not required (libtorrent's
 "enabled" policy both ways, so it may open with an MSE handshake and fall back to plaintext).
 --plaintext turns outgoing encryption off; --peer-timeout S shortens the silence after which
-libtorrent drops a peer (default 120 s). Prints one line per event on stdout:
+libtorrent drops a peer (default 120 s); --upload-limit B caps uploads at B bytes/s.
+Prints one line per event on stdout:
   LISTEN <port>           the port libtorrent listens on
   READY                   (seed) the data was checked and it is seeding
   PROGRESS <0..1> <peers> (leech) every 0.5 s
@@ -37,9 +38,11 @@ import libtorrent as lt
 stopping = threading.Event()
 
 
-def settings(ip, port, plaintext, peer_timeout):
+def settings(ip, port, plaintext, peer_timeout, upload_limit):
     out_policy = lt.enc_policy.disabled if plaintext else lt.enc_policy.enabled
     extra = {} if peer_timeout is None else {"peer_timeout": peer_timeout}
+    if upload_limit:
+        extra["upload_rate_limit"] = upload_limit
     return {
         **extra,
         "listen_interfaces": f"{ip}:{port}",
@@ -78,7 +81,12 @@ def run_peer(a):
         signal.signal(sig, lambda *_: stopping.set())
     threading.Thread(target=watch_stdin, daemon=True).start()
 
-    ses = lt.session(settings(a.ip, a.port, a.plaintext, a.peer_timeout))
+    ses = lt.session(settings(a.ip, a.port, a.plaintext, a.peer_timeout, a.upload_limit))
+    if a.upload_limit:
+        # Loopback peers are in the "local" class, which the global rate limit leaves out.
+        local = ses.get_peer_class(lt.session.local_peer_class_id)
+        local["upload_limit"] = a.upload_limit
+        ses.set_peer_class(lt.session.local_peer_class_id, local)
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(a.torrent)
     atp.save_path = a.dir
@@ -168,6 +176,7 @@ def main():
     ap.add_argument("--plaintext", action="store_true")
     # Seconds of silence after which libtorrent drops a peer (default 120, BEP 3's two minutes).
     ap.add_argument("--peer-timeout", type=int)
+    ap.add_argument("--upload-limit", type=int, help="bytes per second, 0 = unlimited")
     ap.add_argument("--path")
     ap.add_argument("--out")
     ap.add_argument("--piece-length", type=int, default=0)

@@ -99,12 +99,13 @@ export async function btxCreate(
 
 // --------------------------------------------------------------------------------- libtorrent
 
-/** A libtorrent seeder; resolves once it has checked the data and seeds. */
+/** A libtorrent seeder; resolves once it has checked the data and seeds. `extra`: lt_peer.py flags. */
 export async function ltSeed(
   lab: Lab,
   torrent: string,
   dataDir: string,
   peers: string[] = [],
+  extra: string[] = [],
 ): Promise<Running> {
   const proc = lab.spawn("libtorrent seed", PYTHON, [
     LT_PEER,
@@ -114,6 +115,7 @@ export async function ltSeed(
     "--dir",
     dataDir,
     ...peers.flatMap((p) => ["--peer", p]),
+    ...extra,
   ]);
   const m = await proc.waitFor(/^LISTEN (\d+)$/);
   await proc.waitFor(/^READY$/);
