@@ -138,14 +138,17 @@ export class Storage {
     }
     await Promise.all(
       this.layout.ranges(index).filter((r) => !this.#slots[r.fileIndex]!.pad).map((r) =>
-        this.#run(r.fileIndex, true, async (file, slot) => {
+        this.#run(r.fileIndex, true, (file, slot) => {
           const part = data.subarray(r.pieceOffset, r.pieceOffset + r.length);
           try {
-            await file.seek(r.fileOffset, Deno.SeekMode.Start);
-            for (let done = 0; done < part.length;) done += await file.write(part.subarray(done));
+            // Synchronous: a page-cache write of a piece takes microseconds, while the async
+            // ops cost a thread hand-off each and measured ~5x the main-thread time (RESULTS.md).
+            file.seekSync(r.fileOffset, Deno.SeekMode.Start);
+            for (let done = 0; done < part.length;) done += file.writeSync(part.subarray(done));
           } catch (e) {
             throw toStorageError(e, slot.path, "write");
           }
+          return Promise.resolve();
         })
       ),
     );
@@ -276,14 +279,15 @@ export class Storage {
           part.fill(0);
           return true;
         }
-        return this.#run(r.fileIndex, false, async (file) => {
-          await file.seek(r.fileOffset, Deno.SeekMode.Start);
+        return this.#run(r.fileIndex, false, (file) => {
+          // Synchronous for the same reason as writes: blocks come from the page cache.
+          file.seekSync(r.fileOffset, Deno.SeekMode.Start);
           for (let done = 0; done < part.length;) {
-            const n = await file.read(part.subarray(done));
-            if (n === null) return false;
+            const n = file.readSync(part.subarray(done));
+            if (n === null) return Promise.resolve(false);
             done += n;
           }
-          return true;
+          return Promise.resolve(true);
         }).catch((e) => {
           if (e instanceof StorageError && e.reason === "no such file") return false;
           throw e;
