@@ -43,6 +43,8 @@ export interface LeechResult {
 
 /** Extra `deno run` flags for btx processes, e.g. BTX_DENO_FLAGS="--cpu-prof --cpu-prof-dir=D". */
 const BTX_FLAGS = (Deno.env.get("BTX_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
+/** A command to run `btx get` under, e.g. BTX_WRAP="strace -c -f -o /tmp/strace.txt". */
+const BTX_WRAP = (Deno.env.get("BTX_WRAP") ?? "").split(" ").filter((f) => f !== "");
 const PY = "/usr/bin/python3"; // Debian's: the only python here with libtorrent
 const LEECH_TIMEOUT_MS = 900_000;
 
@@ -127,6 +129,7 @@ async function leechBtx(ctx: Ctx, out: string, port: number, timeFile: string, l
   const t0 = performance.now();
   const p = new Proc([
     ...timed(timeFile),
+    ...BTX_WRAP,
     Deno.execPath(),
     "run",
     "-A",
