@@ -116,7 +116,9 @@ Deno.test("request flood from a peer that never reads: seeder memory bounded, ho
             const f = flooder();
             if (f) seen = true;
             peak = Math.max(peak, f?.conn.bufferedAmount ?? 0);
-            if (seen && (!f || f.conn.bytesIn >= flood.length)) return;
+            // Under load the seeder may drop the flooder before the first look at it.
+            const dropped = [...seeder.reasons().values()].flat().includes("request flood");
+            if (dropped || (seen && (!f || f.conn.bytesIn >= flood.length))) return;
             await new Promise((r) => setTimeout(r, 5));
           }
         })(),
@@ -126,9 +128,13 @@ Deno.test("request flood from a peer that never reads: seeder memory bounded, ho
       assert.ok(await hasData(out));
       // 2 MiB backlog, then one more batch of messages at most.
       assert.ok(peak <= 2.5 * 1024 * 1024, `seeder held ${peak} bytes for a peer that never reads`);
-      // Dropped for flooding, or kept with its backlog bounded: both are fine.
+      // Dropped for flooding, or kept with its backlog bounded: both are fine. The honest
+      // leecher may already have hung up after finishing ("closed").
       const reasons = [...seeder.reasons().values()].flat();
-      assert.ok(reasons.every((r) => r === "request flood" || r === "both seeds"), `${reasons}`);
+      assert.ok(
+        reasons.every((r) => r === "request flood" || r === "both seeds" || r === "closed"),
+        `${reasons}`,
+      );
     } finally {
       await leecher.close();
       await hostile.close();
