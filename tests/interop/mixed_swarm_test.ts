@@ -2,8 +2,7 @@
  * Case 5: one swarm mixing implementations. A libtorrent seeder and a btx seeder serve a btx
  * downloader and a libtorrent downloader at the same time; everyone knows only `btx tracker`.
  * Both downloads are compared byte for byte, and btx's downloader must have connected to both
- * seeders. Then `btx get` from a libtorrent and an aria2 seeder at once (its endgame sends
- * cancels to both).
+ * seeders. Then `btx get` from a libtorrent and an aria2 seeder at once.
  */
 import { parseMetainfo } from "../../src/torrent/mod.ts";
 import { assertSameTree, interopTest, waitForSeeders, withLab } from "../helpers/real_clients.ts";
