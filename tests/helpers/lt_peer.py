@@ -3,7 +3,7 @@
 
   lt_peer.py seed   --torrent T --dir D [--ip 127.0.0.1] [--port 0] [--peer HOST:PORT]...
   lt_peer.py leech  --torrent T --dir D [--ip 127.0.0.1] [--port 0] [--peer HOST:PORT]...
-  lt_peer.py create --path P --out T --piece-length N [--tracker URL]
+  lt_peer.py create --path P --out T --piece-length N [--tracker URL] [--hybrid]
   lt_peer.py info   --torrent T
   lt_peer.py defaults
 
@@ -21,7 +21,8 @@ Prints one line per event on stdout:
   PEER_ERROR <msg>        a peer connection failed (for the test's log)
 It keeps running (seeding) until SIGTERM/SIGINT or until stdin is closed.
 
-create: writes a v1-only torrent of a file or folder (libtorrent's own layout and ordering).
+create: writes a v1-only torrent of a file or folder (libtorrent's own layout and ordering), or
+with --hybrid libtorrent's default v1+v2 torrent, whose v1 part has BEP 47 pad files.
 info: prints one JSON line: info hash, name, piece length, pieces, files as libtorrent reads them.
 defaults: prints one JSON line of libtorrent default settings that btx must fit (timeouts, reqq).
 """
@@ -129,7 +130,9 @@ def run_peer(a):
 def run_create(a):
     fs = lt.file_storage()
     lt.add_files(fs, a.path)
-    ct = lt.create_torrent(fs, a.piece_length, flags=lt.create_torrent.v1_only)
+    # libtorrent 2's own default is a hybrid v1+v2 torrent (with BEP 47 pad files).
+    flags = 0 if a.hybrid else lt.create_torrent.v1_only
+    ct = lt.create_torrent(fs, a.piece_length, flags=flags)
     if a.tracker:
         ct.add_tracker(a.tracker)
     lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(a.path)))
@@ -148,7 +151,7 @@ def run_info(a):
             continue
         files.append([fs.file_path(i), fs.file_size(i)])
     print(json.dumps({
-        "infoHash": str(ti.info_hash()),
+        "infoHash": str(ti.info_hashes().v1),
         "name": ti.name(),
         "pieceLength": ti.piece_length(),
         "pieceCount": ti.num_pieces(),
@@ -181,6 +184,7 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--piece-length", type=int, default=0)
     ap.add_argument("--tracker")
+    ap.add_argument("--hybrid", action="store_true")
     a = ap.parse_args()
     if a.mode == "create":
         return run_create(a)

@@ -160,13 +160,17 @@ export async function ltInfo(lab: Lab, torrent: string): Promise<LtInfo> {
   return JSON.parse(proc.lines.join("\n"));
 }
 
-/** A v1 torrent made by libtorrent's create_torrent. */
+/**
+ * A v1 torrent made by libtorrent's create_torrent, or with `hybrid` libtorrent 2's default
+ * v1+v2 torrent (BEP 52), whose v1 file list carries BEP 47 pad files.
+ */
 export async function ltCreate(
   lab: Lab,
   source: string,
   out: string,
   pieceLength: number,
   tracker?: string,
+  hybrid = false,
 ): Promise<void> {
   const proc = lab.spawn("libtorrent create", PYTHON, [
     LT_PEER,
@@ -178,6 +182,7 @@ export async function ltCreate(
     "--piece-length",
     String(pieceLength),
     ...(tracker === undefined ? [] : ["--tracker", tracker]),
+    ...(hybrid ? ["--hybrid"] : []),
   ]);
   const code = await proc.exited();
   if (code !== 0) throw new Error(`lt_peer.py create exited ${code}\n${proc.log()}`);
