@@ -100,6 +100,8 @@ async function download(io: Io, plan: DownloadPlan): Promise<number> {
     port: plan.port,
     ...(plan.ip === undefined ? {} : { hostname: plan.ip }),
   });
+  if (plan.json) io.out(JSON.stringify({ event: "listening", port: client.port }));
+  else if (plan.verbose) io.err(`listening on port ${client.port}`);
   const started = performance.now();
   let session: TorrentSession | undefined;
   try {
@@ -149,6 +151,15 @@ async function download(io: Io, plan: DownloadPlan): Promise<number> {
     if (plan.seed) {
       if (!plan.json) io.err("seeding; press Ctrl-C to stop");
       await stopped;
+      await session.stop();
+      const after = session.stats();
+      report(
+        io,
+        plan.json,
+        "stopped",
+        `stopped seeding: uploaded ${formatBytes(after.uploaded)}`,
+        after,
+      );
     }
     return 0;
   } finally {
