@@ -1,11 +1,14 @@
 /**
  * Case 4: btx seeds and downloads through opentracker, a third-party tracker (Debian's build is
  * whitelist-only, so each torrent's hash is whitelisted). btx to btx, btx to libtorrent and
- * aria2 to btx, with torrents from mktorrent and btx. Data is compared byte for byte.
+ * aria2 to btx, with torrents from mktorrent and btx; and a mktorrent announce-list whose first
+ * tier is dead (BEP 12). Data is compared byte for byte.
  */
+import assert from "node:assert/strict";
 import { parseMetainfo } from "../../src/torrent/mod.ts";
 import {
   assertSameTree,
+  freePort,
   interopTest,
   type Lab,
   waitForSeeders,
@@ -16,8 +19,10 @@ import {
   btxGet,
   btxSeed,
   ltLeech,
+  ltSeed,
   type Maker,
   makeTorrent,
+  mktorrent,
   opentracker,
 } from "./peers.ts";
 import { MULTI_256K, type Shape, SINGLE_16K, SINGLE_4M, writeShape } from "./shapes.ts";
@@ -76,6 +81,29 @@ interopTest(`btx get from an aria2 seeder through opentracker: ${SINGLE_4M.label
   withLab(async (lab) => {
     const { tracker, torrent, infoHash } = await setUp(lab, SINGLE_4M, "mktorrent");
     await aria2Seed(lab, torrent, lab.path("seed"));
+    await waitForSeeders(tracker.url, infoHash, 1);
+    await btxGet(lab, torrent, lab.path("out"));
+    await assertSameTree(lab.path("seed"), lab.path("out"));
+  }));
+
+interopTest(`btx get skips a dead first tier to reach opentracker: ${MULTI_256K.label}`, [
+  "opentracker",
+  "mktorrent",
+  "libtorrent",
+], () =>
+  withLab(async (lab) => {
+    const source = await writeShape(lab.path("seed"), MULTI_256K);
+    const probe = lab.path("probe.torrent");
+    await mktorrent(lab, source, probe, MULTI_256K.pieceLength);
+    const { infoHash } = parseMetainfo(await Deno.readFile(probe));
+    const tracker = await opentracker(lab, [infoHash]);
+    // Nothing listens on the first tier's port: refused at once, so the next tier is asked.
+    const dead = `http://127.0.0.1:${freePort()}/announce`;
+    const torrent = lab.path("t.torrent");
+    await mktorrent(lab, source, torrent, MULTI_256K.pieceLength, [dead, tracker.url]);
+    const meta = parseMetainfo(await Deno.readFile(torrent));
+    assert.deepEqual(meta.announceList, [[dead], [tracker.url]]);
+    await ltSeed(lab, torrent, lab.path("seed"));
     await waitForSeeders(tracker.url, infoHash, 1);
     await btxGet(lab, torrent, lab.path("out"));
     await assertSameTree(lab.path("seed"), lab.path("out"));

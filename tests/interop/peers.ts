@@ -329,13 +329,16 @@ function pctBytes(bytes: Uint8Array): string {
 
 // --------------------------------------------------------------------------------- mktorrent
 
-/** mktorrent with piece length 2^log2; `tracker` may be omitted (no announce key). */
+/**
+ * mktorrent with piece length 2^log2; `tracker` may be omitted (no announce key). Several
+ * trackers become one tier each (mktorrent writes an announce-list).
+ */
 export async function mktorrent(
   lab: Lab,
   source: string,
   out: string,
   pieceLength: number,
-  tracker?: string,
+  tracker?: string | string[],
 ): Promise<void> {
   const log2 = Math.log2(pieceLength);
   const proc = lab.spawn("mktorrent", "mktorrent", [
@@ -343,7 +346,7 @@ export async function mktorrent(
     String(log2),
     "-o",
     out,
-    ...(tracker === undefined ? [] : ["-a", tracker]),
+    ...[tracker ?? []].flat().flatMap((url) => ["-a", url]),
     source,
   ]);
   const code = await proc.exited();
