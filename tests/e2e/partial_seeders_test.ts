@@ -76,12 +76,41 @@ Deno.test("3 partial seeders with a different third each: the download completes
       dir: out,
       trackers: [],
       peers: seeders.map((s) => s.address),
+      // Small, so pieces start and finish throughout the transfer rather than all at once.
+      maxUnverifiedBytes: 3 * PIECE,
     });
+    // The scheduler's invariants (SCHEDULER.md) hold after every block and every verified piece
+    // of a real transfer. Wrapped before any peer is connected (dials are asynchronous).
+    let checks = 0;
+    const picker = downloader.picker;
+    for (const method of ["received", "verified", "pick", "release"] as const) {
+      const original = picker[method].bind(picker) as (...a: unknown[]) => unknown;
+      Object.defineProperty(picker, method, {
+        value: (...args: unknown[]) => {
+          const result = original(...args);
+          try {
+            picker.checkInvariants();
+          } catch (e) {
+            downloader.fail(e); // ends the wait below with this error
+            throw e;
+          }
+          checks++;
+          return result;
+        },
+      });
+    }
     closers.push(() => downloader.stop());
-    const outcome = await Promise.race([downloader.complete.then(() => "ok"), downloader.failed]);
-    assert.equal(outcome, "ok");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      downloader.complete.then(() => "ok"),
+      downloader.failed,
+      new Promise((r) => (timer = setTimeout(() => r(new Error("no completion in 60 s")), 60_000))),
+    ]).finally(() => clearTimeout(timer));
+    if (outcome instanceof Error) throw outcome;
     await downloader.stop();
     assert.equal(downloader.stats().piecesHave, meta.pieceCount);
+    // At least one check per block received.
+    assert.ok(checks >= Math.ceil(meta.length / (16 * 1024)), `${checks} checks`);
     assert.equal(await compareTrees(join(src, "set"), join(out, "set")), 3);
     // Nobody else had a seeder's third, so each served at least all of it.
     for (const [k, s] of seeders.entries()) {
