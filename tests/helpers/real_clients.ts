@@ -12,8 +12,12 @@ import { toBinary } from "../../src/util/bytes.ts";
 export const PYTHON = "/usr/bin/python3";
 export const LT_PEER = new URL("./lt_peer.py", import.meta.url).pathname;
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+// btx runs in a temp dir, so the config (import map) is named rather than discovered.
 const BTX_RUN = [
   "run",
+  "--config",
+  CONFIG,
   "--allow-net",
   "--allow-read",
   "--allow-write",
