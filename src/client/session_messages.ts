@@ -12,6 +12,8 @@ import { MAX_STRIKES, type TorrentSession } from "./session.ts";
 /** We queue this many requests per peer; told to peers as BEP 10 `reqq`. */
 const OUR_REQQ = 250;
 const CLIENT_VERSION = `btx ${denoJson.version}`;
+/** BEP 6 suggests allowed-fast sets of about 10 pieces; more from one peer is ignored. */
+const MAX_ALLOWED_FAST = 32;
 /** Queued outgoing bytes above which a peer that still sends refused requests is dropped. */
 const MAX_SEND_BACKLOG = 2 * 1024 * 1024;
 
@@ -117,9 +119,15 @@ export class PeerMessageHandler {
       case "reject":
         s.picker.rejected(peer.key, m.index, m.begin);
         peer.requestedAt.delete(`${m.index}:${m.begin}`);
-        return this.fillRequests(peer);
+        // No immediate re-request from this peer: it would likely refuse again, at network
+        // speed. Others take the block at once; this peer gets requests at the next tick.
+        if (peer.peerChoking) peer.allowedFast.delete(m.index);
+        return;
       case "allowedFast":
-        if (m.index < n) peer.allowedFast.add(m.index);
+        if (m.index < n && peer.allowedFast.size < MAX_ALLOWED_FAST) {
+          peer.allowedFast.add(m.index);
+          this.fillRequests(peer);
+        }
         return;
       case "extended":
         if (m.id === EXTENDED_HANDSHAKE_ID) {
@@ -184,11 +192,14 @@ export class PeerMessageHandler {
   /** Tops up the peer's request pipeline from the picker. */
   fillRequests(peer: Peer): void {
     const s = this.#s;
-    if (peer.peerChoking || !peer.amInterested || peer.conn.closed || s.isComplete) return;
+    if (!peer.amInterested || peer.conn.closed || s.isComplete) return;
+    // BEP 6: while choked we may still ask for the pieces the peer allowed us.
+    const has = peer.peerChoking ? allowedFastBits(peer, s.meta.pieceCount) : peer.has;
+    if (!has) return;
     const want = (peer.snubbed ? 1 : peer.pipeline.size) - s.picker.inflight(peer.key);
     if (want <= 0) return;
     const now = performance.now();
-    const picked = s.picker.pick({ key: peer.key, has: peer.has, count: want, now });
+    const picked = s.picker.pick({ key: peer.key, has, count: want, now });
     for (const r of picked) {
       peer.requestedAt.set(`${r.index}:${r.begin}`, now);
       peer.conn.send({ type: "request", ...r });
@@ -261,4 +272,13 @@ function yourIp(hostname: string): { yourip?: Uint8Array } {
   if (!v4) return {};
   const bytes = v4.slice(1).map(Number);
   return bytes.every((b) => b <= 255) ? { yourip: Uint8Array.from(bytes) } : {};
+}
+
+/** The pieces a choking peer both has and allows us to request (BEP 6), if any. */
+function allowedFastBits(peer: Peer, pieceCount: number): Bitfield | undefined {
+  let bits: Bitfield | undefined;
+  for (const i of peer.allowedFast) {
+    if (peer.has.has(i)) (bits ??= new Bitfield(pieceCount)).set(i);
+  }
+  return bits;
 }

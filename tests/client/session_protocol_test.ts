@@ -17,6 +17,11 @@ import { writeTree } from "../helpers/data.ts";
 const LOOPBACK = "127.0.0.1";
 const WAIT_MS = 30_000;
 
+/** The message shape(s) with `type` T (request, cancel and reject share one shape). */
+type MessageOf<T extends Message["type"]> = Message extends infer M
+  ? M extends { type: infer U } ? T extends U ? M & { type: T } : never : never
+  : never;
+
 /** A peer driven by the test: sends what it is told, and hands over what it receives in order. */
 class ProbePeer {
   readonly #queue: Message[] = [];
@@ -44,11 +49,11 @@ class ProbePeer {
   }
 
   /** The next message of `type` (skipping others); fails after WAIT_MS or at the end. */
-  async next<T extends Message["type"]>(type: T): Promise<Extract<Message, { type: T }>> {
+  async next<T extends Message["type"]>(type: T): Promise<MessageOf<T>> {
     const deadline = performance.now() + WAIT_MS;
     for (;;) {
       const i = this.#queue.findIndex((m) => m.type === type);
-      if (i >= 0) return this.#queue.splice(i, 1)[0] as Extract<Message, { type: T }>;
+      if (i >= 0) return this.#queue.splice(i, 1)[0] as MessageOf<T>;
       if (this.conn.closed) throw new Error(`connection ended before a ${type} message`);
       if (performance.now() > deadline) throw new Error(`no ${type} message in time`);
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -58,6 +63,21 @@ class ProbePeer {
         new Promise<void>((r) => (timer = setTimeout(r, 100))),
       ]);
       clearTimeout(timer);
+    }
+  }
+
+  /** Messages of `type` received and not taken yet. */
+  pending(type: Message["type"]): number {
+    return this.#queue.filter((m) => m.type === type).length;
+  }
+
+  /** Round trip: everything the session sent in reply to our earlier messages is here after it. */
+  async barrier(): Promise<void> {
+    // A request for a piece the session lacks is rejected (BEP 6), in order with the rest.
+    this.conn.send({ type: "request", index: 0, begin: 0, length: 1 });
+    for (;;) {
+      const r = await this.next("reject");
+      if (r.index === 0 && r.length === 1) return;
     }
   }
 
@@ -177,6 +197,56 @@ Deno.test("a stop request while checking data ends start with exit code 130", as
     await assert.rejects(started, (e) => e instanceof CheckStoppedError && e.exitCode === 130);
     assert.equal(checked, 3, "checking went on after the stop request");
   } finally {
+    await client.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("while choked, only allowed-fast pieces are requested; a rejected one is not asked again", async () => {
+  const root = await Deno.makeTempDir();
+  const { meta, client, session } = await leecher(root);
+  const probe = await ProbePeer.dial(meta, client.port);
+  try {
+    const data = await Deno.readFile(join(root, "src", "data.bin"));
+    probe.conn.send({ type: "haveAll" });
+    await probe.next("interested");
+    await probe.barrier();
+    assert.equal(probe.pending("request"), 0, "requests while choked without allowed-fast");
+
+    probe.conn.send({ type: "allowedFast", index: 2 });
+    const first = await probe.next("request");
+    assert.equal(first.index, 2);
+    probe.conn.send({
+      type: "reject",
+      index: first.index,
+      begin: first.begin,
+      length: first.length,
+    });
+    await probe.barrier();
+    assert.equal(probe.pending("request"), 0, "piece 2 was asked for again after a reject");
+    const peer = [...session.peers.values()][0]!;
+    assert.deepEqual([...peer.allowedFast], [], "a rejected allowed-fast piece stays allowed");
+
+    probe.conn.send({ type: "allowedFast", index: 3 });
+    const r = await probe.next("request");
+    assert.equal(r.index, 3);
+    const at = r.index * meta.pieceLength + r.begin;
+    probe.conn.send({
+      type: "piece",
+      index: r.index,
+      begin: r.begin,
+      block: data.subarray(at, at + r.length),
+    });
+    // No `have` comes back (the probe has every piece): wait for the verified write instead.
+    const deadline = performance.now() + WAIT_MS;
+    while (!session.picker.have.has(3) && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual([...session.picker.have.indexes()], [3]);
+    session.picker.checkInvariants();
+  } finally {
+    await probe.close();
+    await session.stop();
     await client.close();
     await Deno.remove(root, { recursive: true });
   }
