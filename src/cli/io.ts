@@ -62,14 +62,4 @@ export function intFlag(
   return n;
 }
 
-/** Formats a byte count for people: 1.50 MiB. */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(2)} ${units[i]}`;
-}
+export { formatBytes } from "../util/format.ts";

@@ -3,6 +3,7 @@
  * body size limit. Callers turn `HttpGetFailure` into their own typed error.
  * @module
  */
+import { concat } from "../util/bytes.ts";
 
 export type HttpGetFailureKind = "timeout" | "aborted" | "network" | "too-large";
 
@@ -82,11 +83,5 @@ async function readLimited(response: Response, maxBytes: number): Promise<Uint8A
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return concat(chunks);
 }

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { formatMagnet } from "../torrent/mod.ts";
-import { fromHex, toBinary } from "../util/bytes.ts";
+import { concat, fromHex, toBinary } from "../util/bytes.ts";
 import { type CatalogEntry, PublishError, TorrentCatalog } from "./catalog.ts";
 import { TrackerRequestError } from "./errors.ts";
 import { type HealthCheckOptions, PeerHealthChecker } from "./health.ts";
@@ -317,11 +317,5 @@ async function readLimited(req: Request, limit: number): Promise<Uint8Array | un
     if (total > limit) return undefined;
     chunks.push(chunk);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concat(chunks);
 }

@@ -5,6 +5,7 @@
  */
 import type { CatalogEntry } from "./catalog.ts";
 import type { SwarmCounts } from "./store.ts";
+import { formatBytes } from "../util/format.ts";
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
@@ -21,17 +22,6 @@ export function escapeHtml(text: string): string {
         ? "&quot;"
         : "&#39;",
   );
-}
-
-function size(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 export interface PageRow {
@@ -66,7 +56,7 @@ export function renderPage(rows: PageRow[], announceUrl: string): string {
       `<th>Leechers</th><th>Completed</th><th>Added</th><th>Get</th></tr></thead><tbody>` +
       rows.map(({ entry: e, counts: c, magnet }) =>
         `<tr id="t-${e.infoHashHex}"><td title="${e.infoHashHex}">${escapeHtml(e.name)}</td>` +
-        `<td>${size(e.length)}</td><td>${e.fileCount}</td>` +
+        `<td>${formatBytes(e.length, 1)}</td><td>${e.fileCount}</td>` +
         `<td class="seeders">${c.complete}</td><td class="leechers">${c.incomplete}</td>` +
         `<td class="completed">${c.downloaded}</td>` +
         `<td>${new Date(e.addedAt).toISOString().slice(0, 16).replace("T", " ")}</td>` +
