@@ -5,6 +5,7 @@ import { equals } from "../util/bytes.ts";
 import { BtxError } from "../util/errors.ts";
 import { sha1 } from "../util/sha1.ts";
 import { Bitfield } from "./bitfield.ts";
+import { ReadWindowCache } from "./read_cache.ts";
 import { type FileStamp, loadResume, resumePath, saveResume } from "./resume.ts";
 
 /** A disk operation failed; names the file and what was being done. */
@@ -66,6 +67,7 @@ export class Storage {
   #opening = 0;
   #peakOpen = 0;
   #closed = false;
+  readonly #windows = new ReadWindowCache();
 
   private constructor(meta: Metainfo, dir: string, realDir: string, opts: StorageOptions) {
     this.#meta = meta;
@@ -124,6 +126,16 @@ export class Storage {
 
   /** Reads `length` bytes at `begin` of piece `index` (for uploads). Pad files read as zeros. */
   async readBlock(index: number, begin: number, length: number): Promise<Uint8Array> {
+    if (this.#closed) throw new StorageError(this.root, "access", "storage closed");
+    const size = this.layout.pieceSize(index);
+    const cached = await this.#windows.block(
+      index,
+      begin,
+      length,
+      size,
+      (start, out) => this.#read(index, start, out),
+    );
+    if (cached) return cached;
     const out = new Uint8Array(length);
     const ok = await this.#read(index, begin, out);
     if (!ok) throw new StorageError(this.root, "read", `piece ${index} is not on disk`);
@@ -136,6 +148,7 @@ export class Storage {
     if (data.length !== size) {
       throw new RangeError(`piece ${index} is ${size} bytes, got ${data.length}`);
     }
+    this.#windows.forget(index);
     await Promise.all(
       this.layout.ranges(index).filter((r) => !this.#slots[r.fileIndex]!.pad).map((r) =>
         this.#run(r.fileIndex, true, (file, slot) => {
