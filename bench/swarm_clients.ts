@@ -76,6 +76,7 @@ export async function startSeeder(ctx: Ctx, kind: SeederKind, i: number): Promis
       Deno.execPath(),
       "run",
       "-A",
+      ...BTX_FLAGS,
       ctx.mainTs,
       "seed",
       ctx.torrent,
