@@ -236,6 +236,8 @@ async function main() {
     `${(Deno.systemMemoryInfo().total / 1024 ** 3).toFixed(1)} GiB RAM, Deno ${Deno.version.deno}.`,
     `Command: \`deno task bench:swarm ${Deno.args.join(" ")}\``.replace(/ `$/, "`"),
   ];
+  const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  header.push(`Load average at start: ${load()} (other processes share the 2 cores).`);
   const out: string[] = [...header];
   try {
     if (parts.includes("download")) {
@@ -277,6 +279,7 @@ async function main() {
   } finally {
     if (!opt.keep) await Deno.remove(runDir, { recursive: true }).catch(() => {});
   }
+  out.push("", `Load average at end: ${load()}.`);
   console.log(out.join("\n"));
 }
 
