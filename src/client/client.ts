@@ -22,7 +22,13 @@ export interface ClientOptions {
 }
 
 /** Our handshake always advertises BEP 10 (extension protocol) and BEP 6 (fast). */
-export const HANDSHAKE_FEATURES = { extended: true, fast: true } as const;
+export const HANDSHAKE_FEATURES = {
+  extended: true,
+  fast: true,
+  // Not a handshake bit, but every session connection wants it: the picker copies each
+  // block into its piece buffer at once, so the wire layer need not copy it first.
+  borrowBlocks: true,
+} as const;
 
 /**
  * One listening port and peer id shared by every torrent this process serves: incoming
