@@ -59,3 +59,15 @@ Deno.bench(
 Deno.bench("encodePieceHeader: 256 headers (block sent as is)", { group: "encode" }, () => {
   for (let n = 0; n < BLOCKS; n++) encodePieceHeader(n, 0, BLOCK);
 });
+
+Deno.bench("FrameParser (borrowBlocks): same 64 KiB reads, blocks as views", {
+  group: "parse",
+}, () => {
+  const parser = new FrameParser({ borrowBlocks: true });
+  let pieces = 0;
+  for (const chunk of chunks) {
+    parser.push(chunk);
+    for (let m = parser.next(); m !== undefined; m = parser.next()) pieces++;
+  }
+  if (pieces !== BLOCKS) throw new Error(`parsed ${pieces} of ${BLOCKS} pieces`);
+});

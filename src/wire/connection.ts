@@ -43,6 +43,11 @@ export interface PeerConnectionOptions {
   idleTimeoutMs?: number;
   /** Largest accepted frame; see `FrameParserOptions.maxFrame`. */
   maxFrame?: number;
+  /**
+   * Piece blocks given to `run`'s `onMessage` are views of the read buffer, valid only
+   * during that call (no allocation and copy per block): for consumers that copy them.
+   */
+  borrowBlocks?: boolean;
 }
 
 /** What we put in our own handshake. */
@@ -137,9 +142,10 @@ export class PeerConnection {
     this.port = remote.port;
     this.#keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    this.#parser = new FrameParser(
-      options.maxFrame === undefined ? {} : { maxFrame: options.maxFrame },
-    );
+    this.#parser = new FrameParser({
+      ...(options.maxFrame === undefined ? {} : { maxFrame: options.maxFrame }),
+      borrowBlocks: options.borrowBlocks ?? false,
+    });
     // We coalesce writes ourselves; Nagle would only add latency to requests.
     (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
   }
@@ -259,7 +265,7 @@ export class PeerConnection {
 
   /**
    * Reads messages until the connection ends, calling `onMessage` synchronously for each, in
-   * order. Resolves on EOF, error or `close()`, never rejects; `closeError` says what went
+   * order (with `borrowBlocks`, a piece block is valid only during that call). Resolves on EOF, error or `close()`, never rejects; `closeError` says what went
    * wrong, if anything (a protocol error, a read error, or an exception from `onMessage`,
    * which also closes the connection). Call it once.
    */

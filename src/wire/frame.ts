@@ -17,6 +17,12 @@ const KEPT_CAPACITY = 64 * 1024;
 export interface FrameParserOptions {
   /** Largest accepted length prefix (id + body bytes). Default {@link DEFAULT_MAX_FRAME}. */
   maxFrame?: number;
+  /**
+   * Piece blocks of frames wholly inside a pushed chunk are views of it, valid only until the
+   * next `push`, instead of fresh copies: saves an allocation and a copy per block for a
+   * consumer that copies them anyway (into a piece buffer). Default false.
+   */
+  borrowBlocks?: boolean;
 }
 
 /**
@@ -25,7 +31,8 @@ export interface FrameParserOptions {
  *
  * Ownership: a pushed chunk is never retained (its caller may reuse it right after `push`),
  * and every byte array in a returned message (piece `block`, `bitfield`, extension
- * `payload`) is a fresh copy that stays valid forever. Complete frames are decoded straight
+ * `payload`) is a fresh copy that stays valid forever; with `borrowBlocks`, piece blocks are
+ * views valid until the next `push`. Complete frames are decoded straight
  * from the chunk; only a frame split across chunks goes through the internal buffer.
  *
  * Errors: an oversized length prefix is rejected as soon as its 4 bytes are seen, before any
@@ -36,6 +43,7 @@ export interface FrameParserOptions {
 export class FrameParser {
   /** Largest accepted length prefix. */
   readonly maxFrame: number;
+  readonly #borrowBlocks: boolean;
   #buf = new Uint8Array(0);
   /** Bytes of the partial frame held in #buf (length prefix included). */
   #len = 0;
@@ -45,6 +53,7 @@ export class FrameParser {
 
   constructor(options: FrameParserOptions = {}) {
     this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.#borrowBlocks = options.borrowBlocks ?? false;
   }
 
   /** Bytes of an incomplete frame waiting for more data. */
@@ -61,7 +70,7 @@ export class FrameParser {
       const frameLength = getU32(chunk, pos);
       if (!this.#checkLength(frameLength)) return;
       if (chunk.length - pos - 4 < frameLength) break;
-      this.#emit(chunk.subarray(pos + 4, pos + 4 + frameLength));
+      this.#emit(chunk.subarray(pos + 4, pos + 4 + frameLength), this.#borrowBlocks);
       pos += 4 + frameLength;
     }
     if (this.#error || pos === chunk.length) return;
@@ -114,7 +123,8 @@ export class FrameParser {
     this.#len += take;
     pos += take;
     if (this.#len === need) {
-      this.#emit(this.#buf.subarray(4, need));
+      // #buf is refilled with the chunk's tail within this same push: never lend it out.
+      this.#emit(this.#buf.subarray(4, need), false);
       this.#len = 0;
       if (this.#buf.length > KEPT_CAPACITY) this.#buf = new Uint8Array(0);
     }
@@ -136,7 +146,7 @@ export class FrameParser {
     this.#buf = next;
   }
 
-  #emit(payload: Uint8Array) {
+  #emit(payload: Uint8Array, borrow: boolean) {
     let m: Message;
     try {
       m = decodeMessage(payload);
@@ -147,7 +157,7 @@ export class FrameParser {
     // decodeMessage returns views; the source (chunk or #buf) is about to be reused.
     switch (m.type) {
       case "piece":
-        m.block = m.block.slice();
+        if (!borrow) m.block = m.block.slice();
         break;
       case "bitfield":
         m.bitfield = m.bitfield.slice();

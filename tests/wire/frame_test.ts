@@ -127,3 +127,38 @@ Deno.test("FrameParser: frames larger than the reused buffer (a big bitfield) in
   for (let i = 0; i < stream.length; i += 1000) chunks.push(stream.subarray(i, i + 1000));
   assert.deepEqual(parseChunks(chunks), [{ type: "bitfield", bitfield }, { type: "interested" }]);
 });
+
+Deno.test("FrameParser: borrowBlocks gives views that are right until the next push", () => {
+  const blocks = [0, 1, 2].map((n) =>
+    Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + n) & 0xff)
+  );
+  const stream = concat(
+    blocks.map((block, n) => encodeMessage({ type: "piece", index: n, begin: 0, block })),
+  );
+  // Every pair of split points: whole frames come from the chunk, split ones from the
+  // parser's buffer, which one push may both complete a frame from and refill with a tail.
+  const splits: [number, number][] = [];
+  for (let a = 1; a < stream.length; a += 7) {
+    for (let b = a; b < stream.length; b += 5) splits.push([a, b]);
+  }
+  for (const [a, b] of splits) {
+    const parser = new FrameParser({ borrowBlocks: true });
+    const seen: Uint8Array[] = [];
+    for (const chunk of [stream.subarray(0, a), stream.subarray(a, b), stream.subarray(b)]) {
+      const reused = chunk.slice();
+      parser.push(reused);
+      // Checked (copied) before the next push, as the borrow contract asks.
+      for (let m = parser.next(); m !== undefined; m = parser.next()) {
+        assert.equal(m.type, "piece");
+        if (m.type === "piece") seen.push(m.block.slice());
+      }
+      reused.fill(0xee);
+    }
+    assert.deepEqual(seen, blocks, `split at ${a}, ${b}`);
+  }
+  // Without a copy: the block of a frame wholly inside a chunk is a view of that chunk.
+  const parser = new FrameParser({ borrowBlocks: true });
+  parser.push(stream);
+  const m = parser.next();
+  assert.ok(m?.type === "piece" && m.block.buffer === stream.buffer);
+});
