@@ -107,13 +107,20 @@ Deno.test(`btx get killed with SIGKILL ${KILLS} times and restarted: identical o
               while (!done && seeder.uploaded < target) await new Promise((r) => setTimeout(r, 2));
             })(),
             `run ${run} reaching its kill point`,
-          );
+          ).catch(async (e) => {
+            child.kill("SIGKILL");
+            await child.status;
+            throw e;
+          });
           if (!done) {
             child.kill("SIGKILL");
             kills++;
           }
         }
-        const status = await within(child.status, `run ${run} ending`);
+        const status = await within(child.status, `run ${run} ending`).catch((e) => {
+          child.kill("SIGKILL");
+          throw e;
+        });
         const [stdout, stderr] = await output;
         lastExit = status.code;
         lastOut = stdout + stderr;

@@ -147,13 +147,14 @@ if (NO_MOUNT_REASON && !Deno.env.get("CI")) {
 /**
  * Runs `btx get` in a private mount namespace whose output folder is a fresh tmpfs mounted
  * with `mountOptions`, then copies what it left there to `keep`. The mount dies with the
- * namespace, so nothing needs unmounting, whatever happens.
+ * namespace, so nothing needs unmounting, whatever happens; a hung `btx get` is killed after
+ * 60 s (exit 137) rather than hanging the suite.
  */
 async function getOnTmpfs(mountOptions: string, torrent: string, peer: string, keep: string) {
   const out = await Deno.makeTempDir({ prefix: "btx-mnt-" });
   try {
     const script = `mount -t tmpfs -o "$1" tmpfs "$2" || exit 97
-"$3" run -A "$4" get "$5" -o "$2" --port 0 --ip 127.0.0.1 --peer "$6"
+timeout -s KILL 60 "$3" run -A "$4" get "$5" -o "$2" --port 0 --ip 127.0.0.1 --peer "$6"
 code=$?
 mount -o remount,rw "$2" 2>/dev/null
 cp -a "$2"/. "$7"/
