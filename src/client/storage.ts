@@ -430,7 +430,7 @@ function sameStamps(a: FileStamp[], b: FileStamp[]): boolean {
     a.every((s, i) => s.size === b[i]!.size && s.mtimeMs === Math.round(b[i]!.mtimeMs));
 }
 
-/** Maps a Deno I/O error to a one-line StorageError (ENOSPC reads "disk full"). */
+/** Maps a Deno I/O error to a one-line StorageError (ENOSPC reads "disk full", EROFS...). */
 function toStorageError(e: unknown, path: string, operation: string): StorageError {
   if (e instanceof StorageError) return e;
   const code = (e as { code?: string }).code;
@@ -438,5 +438,8 @@ function toStorageError(e: unknown, path: string, operation: string): StorageErr
   if (code === "ENOSPC" || /no space left/i.test(reason)) reason = "disk full";
   else if (e instanceof Deno.errors.NotFound) reason = "no such file";
   else if (e instanceof Deno.errors.PermissionDenied) reason = "permission denied";
+  else if (code === "EROFS" || /read-only file system/i.test(reason)) {
+    reason = "read-only file system";
+  }
   return new StorageError(path, operation, reason);
 }
