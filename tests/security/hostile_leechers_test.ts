@@ -140,3 +140,23 @@ Deno.test("request flood from a peer that never reads: seeder memory bounded, ho
       await hostile.close();
     }
   }));
+
+Deno.test("200 connections that never send a handshake do not keep an honest peer out", () =>
+  withSeeder(async (seeder, root) => {
+    const silent: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 200; i++) {
+        silent.push(await Deno.connect({ hostname: "127.0.0.1", port: seeder.client.port }));
+      }
+      const out = join(root, "out");
+      const leecher = await startSession(out, { peers: [seeder.address] });
+      try {
+        await within(leecher.session.complete, "the honest download");
+        assert.ok(await hasData(out));
+      } finally {
+        await leecher.close();
+      }
+    } finally {
+      for (const c of silent) c.close();
+    }
+  }));
