@@ -13,10 +13,13 @@ export interface SessionViewOptions {
  * with --verbose. Warnings show once each without --verbose, so a dead tracker is visible
  * but does not flood the terminal.
  */
+const CHECK_QUIET_MS = 500;
+
 export function sessionView(io: Io, o: SessionViewOptions) {
   const progress: Progress = createProgress(io, { json: o.json, label: o.label });
   // Checking existing data is its own bar, ended when the transfer starts.
   let checking: Progress | undefined;
+  let checkingSince: number | undefined;
   const endChecking = () => {
     checking?.done();
     checking = undefined;
@@ -33,6 +36,10 @@ export function sessionView(io: Io, o: SessionViewOptions) {
       if (finished) return;
       switch (e.type) {
         case "checking":
+          // A check that ends at once (nothing on disk yet) is not worth a progress line
+          // (JSON consumers still get every event).
+          checkingSince ??= performance.now();
+          if (!o.json && !checking && performance.now() - checkingSince < CHECK_QUIET_MS) return;
           checking ??= createProgress(io, { json: o.json, label: o.label });
           return checking.update({ phase: "checking", total: e.total, done: e.checked });
         case "progress":
