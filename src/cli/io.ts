@@ -41,7 +41,9 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O) 
       strict: true,
     });
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message.split("\n")[0]! : String(e));
+    const message = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+    // node's text goes on about "--" for positionals; the first sentence is the error.
+    throw new UsageError(message.replace(/^(Unknown option '[^']*')\..*$/, "$1"));
   }
 }
 
