@@ -253,6 +253,8 @@ export class Announcer {
   #lastAnnounceAt: number | undefined;
   #minIntervalMs = 0;
   #completedPending = false;
+  /** `completed()` was asked for and no tracker has acknowledged it yet. */
+  #completedOwed = false;
   #everStarted = false;
 
   constructor(tiers: readonly (readonly string[])[], options: AnnouncerOptions) {
@@ -275,6 +277,7 @@ export class Announcer {
   /** Sends `completed` (only call it for a download that finished while running). */
   completed(): Promise<void> {
     if (this.#state !== "running") return Promise.resolve();
+    this.#completedOwed = true;
     return this.#run("completed");
   }
 
@@ -292,6 +295,16 @@ export class Announcer {
    */
   async stop(): Promise<void> {
     if (this.#state === "stopped") return;
+    if (this.#completedOwed && this.#state === "running") {
+      // Trackers count finished downloads by `completed`: a download that stops right after
+      // finishing lets that request out first (bounded), rather than aborting it.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#chain,
+        new Promise((r) => timer = setTimeout(r, this.#o.stopTimeoutMs ?? 5000)),
+      ]);
+      clearTimeout(timer);
+    }
     const wasRunning = this.#state === "running";
     this.#state = "stopped";
     this.#cancelTimer?.();
@@ -334,6 +347,7 @@ export class Announcer {
       this.#everStarted = true;
       this.#lastAnnounceAt = this.#now();
       this.#minIntervalMs = (response.minInterval ?? 0) * 1000;
+      if (event === "completed") this.#completedOwed = false;
       this.#o.onResponse?.(response, url, event);
       if (response.peers.length > 0) this.#o.onPeers(response.peers, url);
       if (this.#state !== "running") return;

@@ -307,3 +307,30 @@ Deno.test("completed before started succeeded is sent after started", async () =
     await server.close();
   }
 });
+
+Deno.test("stop right after completed lets completed reach the tracker before stopped", async () => {
+  const server = new TrackerServer();
+  try {
+    server.reply = () => bencoded({ interval: 120, peers: new Uint8Array() });
+    const { schedule } = manualSchedule();
+    const announcer = new Announcer([[`${server.url}/announce`]], {
+      infoHash: INFO_HASH,
+      peerId: generatePeerId(),
+      port: 7000,
+      stats: () => ({ uploaded: 0, downloaded: 100, left: 0 }),
+      schedule,
+      onPeers: () => {},
+    });
+    await announcer.start();
+    // What a download that finishes and exits does: no await between the two.
+    void announcer.completed();
+    await announcer.stop();
+    assert.deepEqual(server.requests.map((r) => param(r, "event")), [
+      "started",
+      "completed",
+      "stopped",
+    ]);
+  } finally {
+    await server.close();
+  }
+});
