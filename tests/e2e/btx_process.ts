@@ -193,10 +193,11 @@ export async function startCliTracker(cwd: string): Promise<{ proc: BtxProcess; 
 export async function trackerCounts(
   announceUrl: string,
   infoHashHex: string,
-): Promise<{ seeders: number; leechers: number } | undefined> {
+): Promise<{ seeders: number; leechers: number; downloaded: number } | undefined> {
   const files = await scrape(announceUrl, [fromHex(infoHashHex)!]);
   const entry = files.get(infoHashHex);
-  return entry && { seeders: entry.complete, leechers: entry.incomplete };
+  return entry &&
+    { seeders: entry.complete, leechers: entry.incomplete, downloaded: entry.downloaded };
 }
 
 /** Polls the tracker until `ok` holds for the torrent's counts (bounded by `timeoutMs`). */

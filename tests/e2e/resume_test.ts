@@ -65,9 +65,11 @@ Deno.test("btx get stopped by SIGINT exits 130, keeps verified pieces, and resum
     const kept = stopped.have as number;
     assert.ok((stopped.piecesHave as number) > 0 && kept < meta.length, `kept ${kept} bytes`);
     // Stopping announced `stopped` before exiting, and saved the resume file.
+    // Stopped before finishing: it announced `stopped`, and no `completed` was counted.
     assert.deepEqual(await trackerCounts(tracker.url, meta.infoHashHex), {
       seeders: 1,
       leechers: 0,
+      downloaded: 0,
     });
     await Deno.stat(resumePath(join(root, "out"), meta.infoHash));
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseMetainfo } from "../../src/torrent/mod.ts";
 import { compareTrees, writeTree } from "../helpers/data.ts";
-import { BtxProcess, startCliTracker, waitForCounts } from "./btx_process.ts";
+import { BtxProcess, startCliTracker, trackerCounts, waitForCounts } from "./btx_process.ts";
 
 const PIECE = 32 * 1024;
 
@@ -81,6 +81,8 @@ Deno.test("btx get <infohash> from 3 btx seeders via a btx tracker: identical fi
     assert.equal(done.piecesHave, meta.pieceCount);
     assert.equal(done.have, total);
     assert.ok((done.downloaded as number) >= total);
+    // get announced `completed` before it exited: the tracker counted the download (BEP 48).
+    assert.equal((await trackerCounts(tracker.url, meta.infoHashHex))?.downloaded, 1);
     assert.equal(await compareTrees(join(root, "data", "album"), join(root, "out", "album")), 5);
     assert.equal((await Deno.stat(join(root, "out", "album", "empty.txt"))).size, 0);
 
