@@ -1,6 +1,6 @@
 /**
  * Storage speed on the paths a transfer uses: serving every 16 KiB block of 64 MiB in order
- * (what an uploading peer asks for), and writing 64 MiB as 256 KiB pieces. The data lives in
+ * (what an uploading peer asks for), writing 64 MiB as 256 KiB pieces, and verifying them. The data lives in
  * the temp dir (page cache), so these measure our per-call overhead, not the disk.
  */
 import { join } from "node:path";
@@ -31,6 +31,12 @@ Deno.bench("storage: readBlock every 16 KiB block of 64 MiB in order (upload pat
 Deno.bench("storage: writePiece 64 MiB as 256 KiB pieces (download path)", async () => {
   for (let p = 0; p < meta.pieceCount; p++) {
     await leeching.writePiece(p, data.subarray(p * PIECE, (p + 1) * PIECE));
+  }
+});
+
+Deno.bench("storage: verify (SHA-1) 64 MiB as 256 KiB pieces (piece hashing)", () => {
+  for (let p = 0; p < meta.pieceCount; p++) {
+    if (!seeding.verify(p, data.subarray(p * PIECE, (p + 1) * PIECE))) throw new Error("hash");
   }
 });
 
