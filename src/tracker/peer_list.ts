@@ -1,69 +1,164 @@
 /**
- * A dense list of peers plus their compact addresses (BEP 23 / BEP 7 entries) packed side by
- * side in one buffer. Swap-remove keeps both dense, so adding and removing are O(1) and a
- * reply copies runs of ready-made compact bytes instead of visiting peer objects one by one.
+ * A dense, packed list of peers: no JS object per peer, only typed arrays, so a swarm of a
+ * million peers is a handful of buffers the garbage collector never has to walk. Each entry
+ * is the compact address (BEP 23 / BEP 7 bytes, ready to copy into a reply), the peer id,
+ * last-seen time, the key hash (for the swarm's index), a few flags and failed checks. Swap-remove keeps it
+ * dense, so adding and removing are O(1) and a reply copies runs of ready-made compact bytes.
  */
 
-/** What the list needs from a stored peer. */
-export interface ListedPeer {
-  /** Peer id (20 chars) then the compact address, as a binary string. */
-  readonly key: string;
-  /** Position in the list it is in. */
-  index: number;
-}
+const ID_LENGTH = 20;
 
-export class PeerList<P extends ListedPeer> {
-  readonly peers: P[] = [];
-  bytes: Uint8Array;
+/** Flag bits per entry. */
+export const CHECKABLE = 1;
+/** This peer's `completed` was already counted in the swarm's downloaded counter. */
+export const COUNTED = 2;
+export const SEEDER = 4;
+
+/** Int32 words per entry in `meta`: 5 for the peer id, the key hash, flags and failures. */
+const META = 7;
+const HASH = 5;
+const FLAGS = 6;
+
+export class PeerList {
+  length = 0;
+  /** Compact addresses, `entrySize` bytes each. */
+  addr: Uint8Array;
+  /** Peer id (5 big-endian words), key hash, flags | failed checks << 8: see META. */
+  meta: Int32Array;
+  /** Last announce time (ms). */
+  seen: Float64Array;
 
   /** `entrySize` is 6 for IPv4 lists and 18 for IPv6 lists. */
-  constructor(readonly entrySize: number) {
-    this.bytes = new Uint8Array(entrySize * 4);
+  constructor(readonly entrySize: number, capacity = 2) {
+    // Three arrays and a small first capacity: a one-peer swarm must stay cheap.
+    this.addr = new Uint8Array(capacity * entrySize);
+    this.meta = new Int32Array(capacity * META);
+    this.seen = new Float64Array(capacity);
   }
 
-  get length(): number {
-    return this.peers.length;
+  get capacity(): number {
+    return this.seen.length;
   }
 
-  add(peer: P): void {
-    const i = this.peers.length;
+  hashAt(i: number): number {
+    return this.meta[i * META + HASH]!;
+  }
+
+  flagsAt(i: number): number {
+    return this.meta[i * META + FLAGS]! & 0xff;
+  }
+
+  setFlags(i: number, flags: number): void {
+    const at = i * META + FLAGS;
+    this.meta[at] = (this.meta[at]! & ~0xff) | flags;
+  }
+
+  /** Consecutive failed health checks. */
+  failuresAt(i: number): number {
+    return this.meta[i * META + FLAGS]! >>> 8;
+  }
+
+  setFailures(i: number, failures: number): void {
+    const at = i * META + FLAGS;
+    this.meta[at] = (this.meta[at]! & 0xff) | (Math.min(failures, 0xffff) << 8);
+  }
+
+  /** Appends a peer from its key (peer id, then compact address); returns its index. */
+  push(key: string, hash: number, seen: number, flags: number): number {
+    const i = this.#reserve();
     const size = this.entrySize;
-    if ((i + 1) * size > this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
-    const key = peer.key;
-    for (let k = 0, at = i * size; k < size; k++) this.bytes[at + k] = key.charCodeAt(20 + k);
-    peer.index = i;
-    this.peers.push(peer);
+    const at = i * META;
+    for (let w = 0; w < 5; w++) this.meta[at + w] = idWord(key, w);
+    this.meta[at + HASH] = hash;
+    this.meta[at + FLAGS] = flags;
+    for (let k = 0, a = i * size; k < size; k++) this.addr[a + k] = key.charCodeAt(ID_LENGTH + k);
+    this.seen[i] = seen;
+    return i;
   }
 
-  remove(peer: P): void {
-    const last = this.peers.pop()!;
-    if (last !== peer) {
+  /** Appends a copy of entry `j` of `from` (same entry size); returns its index. */
+  pushFrom(from: PeerList, j: number): number {
+    const i = this.#reserve();
+    const size = this.entrySize;
+    this.meta.set(from.meta.subarray(j * META, (j + 1) * META), i * META);
+    this.addr.set(from.addr.subarray(j * size, (j + 1) * size), i * size);
+    this.seen[i] = from.seen[j]!;
+    return i;
+  }
+
+  /**
+   * Swap-removes entry `i`: the last entry moves into its place. Returns the index the moved
+   * entry had (so its owner can update its index), or -1 when nothing moved.
+   */
+  removeAt(i: number): number {
+    const last = --this.length;
+    let moved = -1;
+    if (i !== last) {
       const size = this.entrySize;
-      this.bytes.copyWithin(
-        peer.index * size,
-        this.peers.length * size,
-        (this.peers.length + 1) * size,
-      );
-      this.peers[peer.index] = last;
-      last.index = peer.index;
+      this.addr.copyWithin(i * size, last * size, (last + 1) * size);
+      this.meta.copyWithin(i * META, last * META, (last + 1) * META);
+      this.seen[i] = this.seen[last]!;
+      moved = last;
     }
     // Give memory back when a big swarm has mostly left.
-    if (
-      this.bytes.length > 64 * this.entrySize &&
-      this.peers.length * 4 * this.entrySize < this.bytes.length
-    ) {
-      this.bytes = this.bytes.slice(0, this.bytes.length / 2);
-    }
+    if (this.capacity > 64 && this.length * 4 < this.capacity) this.#resize(this.capacity / 2);
+    return moved;
   }
+
+  /** True when entry `i` has this key (peer id, then compact address). */
+  matches(i: number, key: string): boolean {
+    const size = this.entrySize;
+    if (key.length !== ID_LENGTH + size) return false;
+    for (let w = 0, at = i * META; w < 5; w++) {
+      if (this.meta[at + w] !== idWord(key, w)) return false;
+    }
+    for (let k = 0, at = i * size; k < size; k++) {
+      if (this.addr[at + k] !== key.charCodeAt(ID_LENGTH + k)) return false;
+    }
+    return true;
+  }
+
+  /** Entry `i`'s key: peer id then compact address, as a binary string. */
+  keyAt(i: number): string {
+    let key = "";
+    for (let w = 0, at = i * META; w < 5; w++) {
+      const v = this.meta[at + w]!;
+      key += String.fromCharCode(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+    }
+    const size = this.entrySize;
+    for (let k = 0, at = i * size; k < size; k++) key += String.fromCharCode(this.addr[at + k]!);
+    return key;
+  }
+
+  #reserve(): number {
+    if (this.length === this.capacity) this.#resize(this.capacity * 2);
+    return this.length++;
+  }
+
+  #resize(capacity: number): void {
+    const n = this.length;
+    const addr = new Uint8Array(capacity * this.entrySize);
+    addr.set(this.addr.subarray(0, n * this.entrySize));
+    const meta = new Int32Array(capacity * META);
+    meta.set(this.meta.subarray(0, n * META));
+    const seen = new Float64Array(capacity);
+    seen.set(this.seen.subarray(0, n));
+    this.addr = addr;
+    this.meta = meta;
+    this.seen = seen;
+  }
+}
+
+/** Bytes 4w..4w+3 of a binary string as one big-endian int32. */
+function idWord(key: string, w: number): number {
+  const at = w * 4;
+  return (key.charCodeAt(at) << 24) | (key.charCodeAt(at + 1) << 16) |
+    (key.charCodeAt(at + 2) << 8) | key.charCodeAt(at + 3);
 }
 
 /** A contiguous run of a list, minus the announcing peer if it falls inside. */
-export interface Run<P extends ListedPeer> {
-  list: PeerList<P>;
+export interface Run {
+  list: PeerList;
   start: number;
   length: number;
   /** Index to leave out (the announcing peer), or -1. */
@@ -74,19 +169,18 @@ export interface Run<P extends ListedPeer> {
 const RUN = 8;
 
 /**
- * Picks about `want` peers from `list` without `self`: the list is cut into equal slices and
- * a random run of up to 8 consecutive peers is taken from each slice, so the sample spans the
- * whole swarm at O(want) cost. Runs never overlap, so no peer comes twice.
+ * Picks about `want` peers from `list` without entry `skip` (-1: none): the list is cut into
+ * equal slices and a random run of up to 8 consecutive peers is taken from each slice, so the
+ * sample spans the whole swarm at O(want) cost. Runs never overlap, so no peer comes twice.
  */
-export function sampleRuns<P extends ListedPeer>(
-  list: PeerList<P>,
+export function sampleRuns(
+  list: PeerList,
   want: number,
-  self: P | undefined,
+  skip: number,
   random: () => number,
-  out: Run<P>[],
+  out: Run[],
 ): number {
   const n = list.length;
-  const skip = self !== undefined && list.peers[self.index] === self ? self.index : -1;
   const available = skip >= 0 ? n - 1 : n;
   if (want <= 0 || available <= 0) return 0;
   if (want >= available) {

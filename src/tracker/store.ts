@@ -2,7 +2,23 @@
  * The swarm store: who is in which swarm. Kept behind {@link SwarmStore} so a shared backend
  * can replace the in-memory one later. Keys are binary strings (one char per byte).
  */
-import { PeerList, type Run, sampleRuns } from "./peer_list.ts";
+import { hashKey } from "./peer_index.ts";
+import { CHECKABLE, COUNTED, type Run, sampleRuns, SEEDER } from "./peer_list.ts";
+import {
+  activeListId,
+  EMPTY_SAMPLE,
+  LEECHERS4,
+  LEECHERS6,
+  LIST_COUNT,
+  PARKED4,
+  PARKED6,
+  recordOf,
+  RunSample,
+  SEEDERS4,
+  SEEDERS6,
+  Swarm,
+  V4_KEY_LENGTH,
+} from "./swarm.ts";
 
 /** One announce, already validated, with the address the tracker decided to use. */
 export interface PeerAnnounce {
@@ -91,106 +107,8 @@ export interface MemoryStoreOptions {
   random?: () => number;
 }
 
-class Peer implements PeerRecord {
-  index = 0;
-  /** The list it is in; undefined while set aside after failed health checks. */
-  list: PeerList<Peer> | undefined = undefined;
-  seeder = false;
-  lastSeen = 0;
-  left = -1;
-  uploaded = 0;
-  downloaded = 0;
-  failures = 0;
-  /** This peer's `completed` was already counted in the swarm's downloaded counter. */
-  counted = false;
-  constructor(readonly key: string, readonly checkable: boolean) {}
-}
-
-const V4_KEY_LENGTH = 20 + 6;
-
-class Swarm {
-  readonly peers = new Map<string, Peer>();
-  readonly seeders4 = new PeerList<Peer>(6);
-  readonly leechers4 = new PeerList<Peer>(6);
-  // Most swarms never see IPv6: those lists are made on first use.
-  seeders6: PeerList<Peer> | undefined;
-  leechers6: PeerList<Peer> | undefined;
-  downloaded = 0;
-
-  listFor(peer: Peer): PeerList<Peer> {
-    if (peer.key.length === V4_KEY_LENGTH) return peer.seeder ? this.seeders4 : this.leechers4;
-    if (peer.seeder) return this.seeders6 ??= new PeerList<Peer>(18);
-    return this.leechers6 ??= new PeerList<Peer>(18);
-  }
-
-  get complete(): number {
-    return this.seeders4.length + (this.seeders6?.length ?? 0);
-  }
-
-  get incomplete(): number {
-    return this.leechers4.length + (this.leechers6?.length ?? 0);
-  }
-}
-
-/** Runs taken from one list, with how many peers they hold (self left out, capped). */
-interface Part {
-  runs: Run<Peer>[];
-  count: number;
-}
-
-class RunSample implements PeerSample {
-  count4 = 0;
-  count6 = 0;
-  readonly parts4: Part[] = [];
-  readonly parts6: Part[] = [];
-
-  writeCompact4(out: Uint8Array, at: number): number {
-    return writeParts(this.parts4, 6, out, at);
-  }
-
-  writeCompact6(out: Uint8Array, at: number): number {
-    return writeParts(this.parts6, 18, out, at);
-  }
-
-  forEach(fn: (peer: PeerRecord) => void): void {
-    for (const part of [...this.parts4, ...this.parts6]) {
-      let left = part.count;
-      for (const run of part.runs) {
-        for (let i = run.start; i < run.start + run.length && left > 0; i++) {
-          if (i === run.skip) continue;
-          fn(run.list.peers[i]!);
-          left--;
-        }
-      }
-    }
-  }
-}
-
-function writeParts(parts: Part[], size: number, out: Uint8Array, at: number): number {
-  for (const part of parts) {
-    let left = part.count;
-    for (const run of part.runs) {
-      if (left <= 0) break;
-      const { bytes } = run.list;
-      if (run.skip < 0) {
-        const n = Math.min(run.length, left);
-        out.set(bytes.subarray(run.start * size, (run.start + n) * size), at);
-        at += n * size;
-        left -= n;
-        continue;
-      }
-      for (let i = run.start; i < run.start + run.length && left > 0; i++) {
-        if (i === run.skip) continue;
-        out.set(bytes.subarray(i * size, (i + 1) * size), at);
-        at += size;
-        left--;
-      }
-    }
-  }
-  return at;
-}
-
-const EMPTY_SAMPLE = new RunSample();
+const SEEDER_WANTS = [LEECHERS4, LEECHERS6];
+const LEECHER_WANTS = [SEEDERS4, LEECHERS4, SEEDERS6, LEECHERS6];
 
 /** The default store: everything in this process's memory. */
 export class MemorySwarmStore implements SwarmStore {
@@ -221,92 +139,94 @@ export class MemorySwarmStore implements SwarmStore {
     let key = a.peerId;
     for (let i = 0; i < a.ip.length; i++) key += String.fromCharCode(a.ip[i]!);
     key += String.fromCharCode(a.port >> 8, a.port & 0xff);
-    let peer = swarm.peers.get(key);
+    const hash = hashKey(key);
+    let ref = swarm.find(hash, key);
     const seeder = a.left === 0;
     if (a.event === "stopped") {
-      if (peer) this.#remove(swarm, peer);
+      if (ref >= 0) this.#remove(swarm, ref);
       return { ...countsOf(swarm), peers: EMPTY_SAMPLE, stored: false };
     }
     let stored = true;
-    if (peer) {
-      if (peer.seeder !== seeder) {
+    if (ref >= 0) {
+      const list = swarm.lists[ref & 7]!;
+      const flags = list.flagsAt(ref >> 3);
+      if (((flags & SEEDER) !== 0) !== seeder) {
         this.#seeders += seeder ? 1 : -1;
-        if (peer.list) {
-          peer.list.remove(peer);
-          peer.seeder = seeder;
-          (peer.list = swarm.listFor(peer)).add(peer);
-        } else {
-          peer.seeder = seeder;
-        }
+        list.setFlags(ref >> 3, flags ^ SEEDER);
+        const id = ref & 7;
+        if (id < PARKED4) ref = swarm.move(ref, activeListId(id >= SEEDERS6, seeder));
       }
-    } else if (swarm.peers.size < this.#maxPeers) {
-      peer = new Peer(key, a.checkable);
-      peer.seeder = seeder;
-      swarm.peers.set(key, peer);
-      (peer.list = swarm.listFor(peer)).add(peer);
+    } else if (swarm.size < this.#maxPeers) {
+      const id = activeListId(key.length !== V4_KEY_LENGTH, seeder);
+      const flags = (a.checkable ? CHECKABLE : 0) | (seeder ? SEEDER : 0);
+      ref = swarm.add(id, key, hash, now, flags);
       this.#peers++;
       if (seeder) this.#seeders++;
     } else {
       stored = false;
     }
-    if (peer) {
-      peer.lastSeen = now;
-      peer.left = a.left;
-      peer.uploaded = a.uploaded;
-      peer.downloaded = a.downloaded;
-    }
-    if (a.event === "completed" && !(peer?.counted ?? false)) {
-      swarm.downloaded++;
-      if (peer) peer.counted = true;
+    if (ref >= 0) swarm.lists[ref & 7]!.seen[ref >> 3] = now;
+    if (a.event === "completed") {
+      if (ref < 0) swarm.downloaded++;
+      else {
+        const list = swarm.lists[ref & 7]!;
+        const flags = list.flagsAt(ref >> 3);
+        if ((flags & COUNTED) === 0) {
+          swarm.downloaded++;
+          list.setFlags(ref >> 3, flags | COUNTED);
+        }
+      }
     }
     return {
       complete: swarm.complete,
       incomplete: swarm.incomplete,
       downloaded: swarm.downloaded,
-      peers: this.#sample(swarm, peer, seeder, a.numwant),
+      peers: this.#sample(swarm, ref, seeder, a.numwant),
       stored,
     };
   }
 
   /** Splits `want` over the eligible lists by size, then samples each in O(its share). */
-  #sample(swarm: Swarm, self: Peer | undefined, seeder: boolean, want: number): PeerSample {
+  #sample(swarm: Swarm, self: number, seeder: boolean, want: number): PeerSample {
     // A seeder gains nothing from other seeders.
-    const lists: PeerList<Peer>[] = seeder ? [swarm.leechers4] : [swarm.seeders4, swarm.leechers4];
-    if (!seeder && swarm.seeders6) lists.push(swarm.seeders6);
-    if (swarm.leechers6) lists.push(swarm.leechers6);
+    const ids = seeder ? SEEDER_WANTS : LEECHER_WANTS;
+    const selfId = self >= 0 ? self & 7 : -1;
     let total = 0;
-    for (const l of lists) total += l.length;
-    if (self?.list && lists.includes(self.list)) total--;
+    for (const id of ids) total += swarm.lists[id]?.length ?? 0;
+    if (ids.includes(selfId)) total--;
+    if (want <= 0 || total <= 0) return EMPTY_SAMPLE;
     const sample = new RunSample();
-    if (want <= 0 || total <= 0) return sample;
     const share = Math.min(1, want / total);
     let left = Math.min(want, total);
-    for (let i = 0; i < lists.length; i++) {
-      const list = lists[i]!;
-      const mine = list === self?.list ? list.length - 1 : list.length;
-      // The last list takes the rounding remainder.
-      const ask = i === lists.length - 1 ? left : Math.min(left, Math.round(mine * share));
+    // The last non-empty list takes the rounding remainder.
+    let lastId = -1;
+    for (const id of ids) if ((swarm.lists[id]?.length ?? 0) > 0) lastId = id;
+    for (const id of ids) {
+      const list = swarm.lists[id];
+      if (!list || list.length === 0) continue;
+      const skip = id === selfId ? self >> 3 : -1;
+      const mine = skip >= 0 ? list.length - 1 : list.length;
+      const ask = id === lastId ? left : Math.min(left, Math.round(mine * share));
       if (ask <= 0 || mine <= 0) continue;
-      const runs: Run<Peer>[] = [];
-      const count = sampleRuns(list, ask, self, this.#random, runs);
+      const runs: Run[] = [];
+      const count = sampleRuns(list, ask, skip, this.#random, runs);
       left -= count;
       if (list.entrySize === 6) {
-        sample.parts4.push({ runs, count });
+        sample.parts4.push({ runs, count, id });
         sample.count4 += count;
       } else {
-        sample.parts6.push({ runs, count });
+        sample.parts6.push({ runs, count, id });
         sample.count6 += count;
       }
     }
     return sample;
   }
 
-  #remove(swarm: Swarm, peer: Peer): void {
-    swarm.peers.delete(peer.key);
-    peer.list?.remove(peer);
-    peer.list = undefined;
+  #remove(swarm: Swarm, ref: number): void {
+    const list = swarm.lists[ref & 7]!;
+    if ((list.flagsAt(ref >> 3) & SEEDER) !== 0) this.#seeders--;
     this.#peers--;
-    if (peer.seeder) this.#seeders--;
+    swarm.remove(ref);
   }
 
   scrape(infoHash: string): SwarmCounts | undefined {
@@ -330,34 +250,50 @@ export class MemorySwarmStore implements SwarmStore {
   sweep(cutoff: number): number {
     let removed = 0;
     for (const [infoHash, swarm] of this.#swarms) {
-      for (const peer of swarm.peers.values()) {
-        if (peer.lastSeen < cutoff) {
-          this.#remove(swarm, peer);
-          removed++;
+      for (let id = 0; id < LIST_COUNT; id++) {
+        const list = swarm.lists[id];
+        if (!list) continue;
+        // Backwards: swap-remove only ever moves an entry that was already looked at.
+        for (let i = list.length - 1; i >= 0; i--) {
+          if (list.seen[i]! < cutoff) {
+            this.#remove(swarm, (i << 3) | id);
+            removed++;
+          }
         }
       }
       // An empty swarm keeps its entry only for its completed counter.
-      if (swarm.peers.size === 0 && swarm.downloaded === 0) this.#swarms.delete(infoHash);
+      if (swarm.size === 0 && swarm.downloaded === 0) this.#swarms.delete(infoHash);
     }
     return removed;
   }
 
   *checkablePeers(): IterableIterator<{ infoHash: string; peer: PeerRecord }> {
     for (const [infoHash, swarm] of this.#swarms) {
-      for (const peer of swarm.peers.values()) if (peer.checkable) yield { infoHash, peer };
+      for (let id = 0; id < LIST_COUNT; id++) {
+        const list = swarm.lists[id];
+        if (!list) continue;
+        for (let i = 0; i < list.length; i++) {
+          if ((list.flagsAt(i) & CHECKABLE) !== 0) yield { infoHash, peer: recordOf(list, id, i) };
+        }
+      }
     }
   }
 
   recordCheck(infoHash: string, key: string, ok: boolean): void {
     const swarm = this.#swarms.get(infoHash);
-    const peer = swarm?.peers.get(key);
-    if (!swarm || !peer) return;
-    peer.failures = ok ? 0 : peer.failures + 1;
-    if (!ok && peer.failures >= this.#maxFailures && peer.list) {
-      peer.list.remove(peer);
-      peer.list = undefined;
-    } else if (ok && !peer.list) {
-      (peer.list = swarm.listFor(peer)).add(peer);
+    if (!swarm) return;
+    const ref = swarm.find(hashKey(key), key);
+    if (ref < 0) return;
+    const id = ref & 7;
+    const list = swarm.lists[id]!;
+    const i = ref >> 3;
+    list.setFailures(i, ok ? 0 : list.failuresAt(i) + 1);
+    const parked = id >= PARKED4;
+    if (!ok && list.failuresAt(i) >= this.#maxFailures && !parked) {
+      swarm.move(ref, id >= SEEDERS6 ? PARKED6 : PARKED4);
+    } else if (ok && parked) {
+      const seeder = (list.flagsAt(i) & SEEDER) !== 0;
+      swarm.move(ref, activeListId(id === PARKED6, seeder));
     }
   }
 }
