@@ -12,7 +12,7 @@ import { TrackerRequestError } from "./errors.ts";
 import { type HealthCheckOptions, PeerHealthChecker } from "./health.ts";
 import { parseIp } from "./ip.ts";
 import { renderPage } from "./page.ts";
-import { parseAnnounce, parseScrape, rawQuery } from "./query.ts";
+import { parseAnnounceUrl, parseScrape, rawQuery } from "./query.ts";
 import { RateMeter } from "./rate.ts";
 import { announceReply, failureReply, scrapeReply } from "./response.ts";
 import { MemorySwarmStore, type SwarmCounts, type SwarmStore } from "./store.ts";
@@ -118,8 +118,16 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
     forwarded: string | null | undefined,
   ): Uint8Array | undefined {
     if (options.trustProxy && forwarded) return parseIp(forwarded.split(",")[0]!.trim());
-    return remote === undefined ? undefined : parseIp(remote);
+    if (remote === undefined) return undefined;
+    // Consecutive announces often come from one address (a NAT, a proxy, a benchmark).
+    if (remote !== lastRemote) {
+      lastRemote = remote;
+      lastAddress = parseIp(remote);
+    }
+    return lastAddress;
   }
+  let lastRemote: string | undefined;
+  let lastAddress: Uint8Array | undefined;
 
   /** The whole announce: URL and socket address in, bencoded reply out. Never throws. */
   function announce(
@@ -128,7 +136,7 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
     forwarded?: string | null,
   ): Uint8Array<ArrayBuffer> {
     try {
-      const req = parseAnnounce(rawQuery(url));
+      const req = parseAnnounceUrl(url);
       if (!tracked(req.infoHash)) throw new TrackerRequestError("unregistered torrent");
       let ip = peerAddress(remote, forwarded);
       let checkable = true;

@@ -185,3 +185,147 @@ export function parseScrape(query: string): string[] {
   const raws = splitQuery(query).get("info_hash") ?? [];
   return raws.map((raw) => twentyBytesValue(raw, "info_hash"));
 }
+
+/** Scratch for decoding a 20-byte value without building a string char by char. */
+const TWENTY = new Array<number>(20).fill(0);
+
+/**
+ * Decodes url[from, to) as exactly 20 percent-encoded (or plain ASCII) bytes into a binary
+ * string; undefined for anything else (the general parser then gives the reason).
+ */
+function twentyBytesAt(url: string, from: number, to: number): string | undefined {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    if (n === 20) return undefined;
+    const c = url.charCodeAt(i);
+    if (c === 37 /* % */) {
+      const hi = HEX_VALUE[url.charCodeAt(i + 1)] ?? -1;
+      const lo = HEX_VALUE[url.charCodeAt(i + 2)] ?? -1;
+      if (hi < 0 || lo < 0 || i + 2 >= to) return undefined;
+      TWENTY[n++] = (hi << 4) | lo;
+      i += 2;
+    } else if (c === 43 /* + */) {
+      TWENTY[n++] = 32;
+    } else if (c > 0x7f) {
+      return undefined;
+    } else {
+      TWENTY[n++] = c;
+    }
+  }
+  return n === 20 ? String.fromCharCode.apply(null, TWENTY) : undefined;
+}
+
+/** url[from, to) as a decimal integer of at most 15 digits (exact in a double), or -1. */
+function digitsAt(url: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = url.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+const FAST_EVENTS = ["started", "completed", "stopped", "paused"] as const;
+
+/**
+ * The announce fast path: one pass over the URL, no intermediate map or value strings.
+ * Handles the ordinary well-formed announce; anything else (a repeated or percent-encoded
+ * name, an empty or odd value, a missing field) returns undefined so the general parser
+ * decides, with its exact reasons.
+ */
+function fastAnnounce(url: string, from: number, end: number): AnnounceRequest | undefined {
+  let infoHash: string | undefined;
+  let peerId: string | undefined;
+  let port = -1, uploaded = -1, downloaded = -1, left = -1, numwant = -1;
+  let event: AnnounceEvent | undefined;
+  let compact: boolean | undefined;
+  let noPeerId: boolean | undefined;
+  let key: string | undefined;
+  let trackerId: string | undefined;
+  let ip: string | undefined;
+  for (let i = from; i < end;) {
+    let amp = url.indexOf("&", i);
+    if (amp < 0 || amp > end) amp = end;
+    const eq = url.indexOf("=", i);
+    if (eq < 0 || eq >= amp - 1) return undefined; // no value or an empty one
+    const v = eq + 1;
+    const name = eq - i;
+    if (name === 9 && url.startsWith("info_hash", i)) {
+      if (infoHash !== undefined) return undefined;
+      if ((infoHash = twentyBytesAt(url, v, amp)) === undefined) return undefined;
+    } else if (name === 7 && url.startsWith("peer_id", i)) {
+      if (peerId !== undefined) return undefined;
+      if ((peerId = twentyBytesAt(url, v, amp)) === undefined) return undefined;
+    } else if (name === 4 && url.startsWith("port", i)) {
+      if (port >= 0 || (port = digitsAt(url, v, amp)) < 0) return undefined;
+    } else if (name === 8 && url.startsWith("uploaded", i)) {
+      if (uploaded >= 0 || (uploaded = digitsAt(url, v, amp)) < 0) return undefined;
+    } else if (name === 10 && url.startsWith("downloaded", i)) {
+      if (downloaded >= 0 || (downloaded = digitsAt(url, v, amp)) < 0) return undefined;
+    } else if (name === 4 && url.startsWith("left", i)) {
+      if (left >= 0 || (left = digitsAt(url, v, amp)) < 0) return undefined;
+    } else if (name === 7 && url.startsWith("numwant", i)) {
+      if (numwant >= 0 || (numwant = digitsAt(url, v, amp)) < 0) return undefined;
+    } else if (name === 5 && url.startsWith("event", i)) {
+      if (event !== undefined) return undefined;
+      for (const e of FAST_EVENTS) if (e.length === amp - v && url.startsWith(e, v)) event = e;
+      if (event === undefined) return undefined;
+    } else if (name === 7 && url.startsWith("compact", i)) {
+      if (compact !== undefined) return undefined;
+      compact = !(amp - v === 1 && url.charCodeAt(v) === 48);
+    } else if (name === 10 && url.startsWith("no_peer_id", i)) {
+      if (noPeerId !== undefined) return undefined;
+      noPeerId = !(amp - v === 1 && url.charCodeAt(v) === 48);
+    } else if (name === 3 && url.startsWith("key", i)) {
+      if (key !== undefined) return undefined;
+      key = textOrRaw(url.slice(v, amp));
+    } else if (name === 9 && url.startsWith("trackerid", i)) {
+      if (trackerId !== undefined) return undefined;
+      trackerId = textOrRaw(url.slice(v, amp));
+    } else if (name === 2 && url.startsWith("ip", i)) {
+      if (ip !== undefined) return undefined;
+      ip = textOrRaw(url.slice(v, amp));
+    } else {
+      // Another parameter: ignored, unless its name is encoded and might decode to ours.
+      for (let k = i; k < eq; k++) {
+        const c = url.charCodeAt(k);
+        if (c === 37 || c === 43) return undefined;
+      }
+    }
+    i = amp + 1;
+  }
+  if (infoHash === undefined || peerId === undefined || port < 1 || port > 65535) return undefined;
+  const request: AnnounceRequest = {
+    infoHash,
+    peerId,
+    port,
+    uploaded: uploaded < 0 ? 0 : uploaded,
+    downloaded: downloaded < 0 ? 0 : downloaded,
+    left,
+    event: event ?? "",
+    compact: compact ?? true,
+    noPeerId: noPeerId ?? false,
+    numwant: numwant < 0 ? DEFAULT_NUMWANT : Math.min(numwant, MAX_NUMWANT),
+  };
+  if (key !== undefined) request.key = key;
+  if (trackerId !== undefined) request.trackerId = trackerId;
+  if (ip !== undefined) request.ip = ip;
+  return request;
+}
+
+/**
+ * Parses the announce in a full request URL: {@link parseAnnounce} of its query, through a
+ * single-pass fast path for ordinary announces. Throws TrackerRequestError like it.
+ */
+export function parseAnnounceUrl(url: string): AnnounceRequest {
+  const q = url.indexOf("?");
+  if (q >= 0) {
+    let end = url.indexOf("#", q);
+    if (end < 0) end = url.length;
+    const request = fastAnnounce(url, q + 1, end);
+    if (request) return request;
+  }
+  return parseAnnounce(rawQuery(url));
+}

@@ -26,21 +26,52 @@ export function announceReply(outcome: AnnounceOutcome, o: AnnounceReplyOptions)
   const { peers } = outcome;
   const n4 = peers.count4;
   const n6 = peers.count6;
+  // Written into one reused buffer, then copied out once: no strings on the hot path.
+  const need = n4 * 6 + n6 * 18 + 256;
+  if (scratch.length < need) scratch = new Uint8Array(need * 2);
+  const out = scratch;
   // Keys in sorted order, as bencode requires.
-  const head = `d8:completei${outcome.complete}e10:downloadedi${outcome.downloaded}e` +
-    `10:incompletei${outcome.incomplete}e8:intervali${o.interval}e` +
-    `12:min intervali${o.minInterval}e5:peers${n4 * 6}:`;
-  const mid = n6 > 0 ? `6:peers6${n6 * 18}:` : "";
-  const out = new Uint8Array(head.length + n4 * 6 + mid.length + n6 * 18 + 1);
-  let at = peers.writeCompact4(out, writeAscii(out, 0, head));
-  if (n6 > 0) at = peers.writeCompact6(out, writeAscii(out, at, mid));
-  out[at] = 101; // "e"
-  return out;
+  let at = writeAscii(out, 0, "d8:completei");
+  at = writeInt(out, at, outcome.complete);
+  at = writeAscii(out, at, "e10:downloadedi");
+  at = writeInt(out, at, outcome.downloaded);
+  at = writeAscii(out, at, "e10:incompletei");
+  at = writeInt(out, at, outcome.incomplete);
+  at = writeAscii(out, at, "e8:intervali");
+  at = writeInt(out, at, o.interval);
+  at = writeAscii(out, at, "e12:min intervali");
+  at = writeInt(out, at, o.minInterval);
+  at = writeAscii(out, at, "e5:peers");
+  at = writeInt(out, at, n4 * 6);
+  out[at++] = 58; // ":"
+  at = peers.writeCompact4(out, at);
+  if (n6 > 0) {
+    at = writeAscii(out, at, "6:peers6");
+    at = writeInt(out, at, n6 * 18);
+    out[at++] = 58;
+    at = peers.writeCompact6(out, at);
+  }
+  out[at++] = 101; // "e"
+  return out.slice(0, at);
 }
+
+let scratch = new Uint8Array(4096);
 
 function writeAscii(out: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
   return at;
+}
+
+/** Writes a non-negative integer in decimal. */
+function writeInt(out: Uint8Array, at: number, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) return writeAscii(out, at, String(n));
+  let digits = 1;
+  for (let p = 10; p <= n; p *= 10) digits++;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return at + digits;
 }
 
 function dictModelReply(outcome: AnnounceOutcome, o: AnnounceReplyOptions): Uint8Array {

@@ -34,6 +34,7 @@ export async function startTracker(options: ServeOptions = {}): Promise<RunningT
   const tracker = await createTrackerApp(options);
   const host = options.host ?? "::";
   const { app } = tracker;
+  const trustProxy = options.trustProxy ?? false;
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
@@ -55,11 +56,9 @@ export async function startTracker(options: ServeOptions = {}): Promise<RunningT
         req.method === "GET" && url.startsWith("/announce", path) &&
         (url.length === path + 9 || url[path + 9] === "?")
       ) {
-        const body = tracker.announce(
-          url,
-          info.remoteAddr.hostname,
-          req.headers.get("x-forwarded-for"),
-        );
+        // Reading any header materialises them all: only behind a trusted proxy.
+        const forwarded = trustProxy ? req.headers.get("x-forwarded-for") : null;
+        const body = tracker.announce(url, info.remoteAddr.hostname, forwarded);
         return new Response(body, { headers: BENCODE_HEADERS });
       }
       return app.fetch(req, { remoteAddr: info.remoteAddr });
