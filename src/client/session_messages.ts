@@ -9,8 +9,13 @@ import { Bitfield } from "./bitfield.ts";
 import { MAX_REQUEST_LENGTH, type Peer } from "./peer.ts";
 import { MAX_STRIKES, type TorrentSession } from "./session.ts";
 
-/** We queue this many requests per peer; told to peers as BEP 10 `reqq`. */
-const OUR_REQQ = 250;
+/**
+ * We queue this many requests per peer; told to peers as BEP 10 `reqq`. 500 (libtorrent's own
+ * default): with 250 a libtorrent leecher asked in half-size batches and got 0.5x the rate it
+ * gets from a libtorrent seeder; with 500, 0.8x (bench/RESULTS.md). Keep under
+ * MAX_QUEUED_UPLOADS, beyond which requests are dropped.
+ */
+const OUR_REQQ = 500;
 const CLIENT_VERSION = `btx ${denoJson.version}`;
 /** BEP 6 suggests allowed-fast sets of about 10 pieces; more from one peer is ignored. */
 const MAX_ALLOWED_FAST = 32;
