@@ -125,6 +125,8 @@ export class PeerConnection {
   #pending: PendingWrite[] = [];
   #buffered = 0;
   #writing = false;
+  /** Block bytes among the queued writes: while uploading, writes wait to fill a batch. */
+  #pendingPieceBytes = 0;
   #writeBuf: Uint8Array | undefined;
   #drainWaiters: { threshold: number; resolve: () => void }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -303,6 +305,7 @@ export class PeerConnection {
     closeQuietly(this.#conn);
     this.#pending = [];
     this.#buffered = 0;
+    this.#pendingPieceBytes = 0;
     this.#writeBuf = undefined;
     for (const waiter of this.#drainWaiters.splice(0)) waiter.resolve();
   }
@@ -319,6 +322,7 @@ export class PeerConnection {
     if (this.#closed) return false;
     this.#pending.push({ bytes, pieceBytes });
     this.#buffered += bytes.length;
+    this.#pendingPieceBytes += pieceBytes;
     this.#lastOut = performance.now();
     if (!this.#writing) {
       this.#writing = true;
@@ -331,11 +335,24 @@ export class PeerConnection {
   async #flush(): Promise<void> {
     try {
       while (this.#pending.length > 0 && !this.#closed) {
+        // An uploader queues blocks from promise callbacks (reads served from memory): a few
+        // microtask turns let it queue a batch's worth, so the peer gets 128 KiB writes, not
+        // one 16 KiB write (and one wake-up on its side) per block. No timer, no added latency
+        // beyond this task.
+        for (
+          let i = 0;
+          i < 64 && this.#pendingPieceBytes > 0 && this.#buffered < WRITE_BATCH;
+          i++
+        ) {
+          await null;
+        }
+        if (this.#closed) return;
         const { bytes, count, pieceBytes } = this.#takeBatch();
         await writeAll(this.#conn, bytes);
         if (this.#closed) return;
         this.#pending.splice(0, count);
         this.#buffered -= bytes.length;
+        this.#pendingPieceBytes -= pieceBytes;
         this.bytesOut += bytes.length;
         this.pieceBytesOut += pieceBytes;
         this.#wakeDrainWaiters();

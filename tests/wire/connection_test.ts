@@ -146,6 +146,34 @@ Deno.test("PeerConnection: many sends in one tick are coalesced into few writes"
   await atA.done;
 });
 
+Deno.test("PeerConnection: blocks queued one per promise callback still share writes", async () => {
+  let writes = () => 0;
+  const { a, b } = await connectedPair({}, (conn) => {
+    const counted = countWrites(conn);
+    writes = counted.writes;
+    return counted.conn;
+  });
+  const handshakeWrites = writes();
+  const BLOCKS = 64; // 1 MiB of 16 KiB blocks
+  const atA = collect(a, BLOCKS);
+  const block = new Uint8Array(16384).fill(7);
+  // As an uploader does: each block after an await of a read that needs no I/O.
+  for (let i = 0; i < BLOCKS; i++) {
+    await Promise.resolve(block);
+    b.sendPiece(i, 0, block);
+  }
+  await b.drain();
+  await atA.until;
+  assert.equal(atA.messages.length, BLOCKS);
+  assert.ok(atA.messages.every((m, i) => m.type === "piece" && m.index === i));
+  // 128 KiB batches: about 8 writes for 1 MiB, not one per block.
+  const used = writes() - handshakeWrites;
+  assert.ok(used <= 16, `${used} writes for ${BLOCKS} blocks`);
+  a.close();
+  b.close();
+  await atA.done;
+});
+
 Deno.test("PeerConnection: a megabyte of blocks with drain() backpressure arrives intact", async () => {
   const { a, b } = await connectedPair();
   const blocks = Array.from({ length: 64 }, (_, n) => new Uint8Array(16384).fill(n));
