@@ -3,6 +3,7 @@
 # in the same run, all on 127.0.0.1. Per tracker it prints announces/s and latency with one
 # TCP connection per announce (Connection: close, what opentracker does anyway), then keeps
 # announcing (keep-alive) until 1,000,000 announces from distinct peers and prints the RSS.
+# cpu_us_per_announce is the tracker process's user+system CPU per announce in the close run.
 #   TRACKERS="opentracker btx"  THREADS=2 CONNS=64 DURATION=15s NHASHES=1000 TOTAL=1000000
 # wrk and the tracker share the machine's cores: the numbers are for that setup.
 set -u
@@ -39,6 +40,8 @@ start() {
   wait_port
 }
 
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat 2>/dev/null || echo 0; }
+
 run_wrk() { # mode duration
   CLOSE=$([ "$1" = close ] && echo 1 || echo 0) wrk -t"$THREADS" -c"$CONNS" -d"$2" --timeout 5s \
     -s "$HERE/tracker_announce.lua" "http://127.0.0.1:$PORT/announce" 2>/dev/null | grep '^RESULT' | sed 's/^RESULT //'
@@ -48,8 +51,15 @@ echo "date=$(date -u +%FT%TZ) cpus=$(nproc) threads=$THREADS conns=$CONNS durati
 for t in $TRACKERS; do
   cleanup
   start "$t" || { echo "tracker=$t failed to start"; continue; }
+  # CPU time per announce (user+system, from /proc) is steadier than announces/s when other
+  # work shares the machine.
+  cpu0=$(cpu_ticks)
   res=$(run_wrk close "$DURATION")
-  echo "tracker=$t mode=close $res"
+  cpu1=$(cpu_ticks)
+  n=$(echo "$res" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+  us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${n:-0}" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1e6 / hz / n; else print "?" }')
+  echo "tracker=$t mode=close $res cpu_us_per_announce=$us"
   done_total=$(echo "$res" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
   done_total=${done_total:-0}
   while [ "$done_total" -lt "$TOTAL" ]; do
