@@ -11,31 +11,9 @@ import {
 } from "../../src/client/announce.ts";
 import { generatePeerId } from "../../src/client/peer_id.ts";
 import { toBinary, utf8Bytes } from "../../src/util/bytes.ts";
-import { bencoded, closedPort, param, TrackerServer } from "./tracker_server.ts";
+import { AWKWARD_INFO_HASH, bencoded, closedPort, param, TrackerServer } from "./tracker_server.ts";
 
-// Bytes that break any text-based encoding: NUL, 0xff, '%', '&', '=', space, '+', unreserved.
-const INFO_HASH = Uint8Array.from([
-  0xff,
-  0x00,
-  0x25,
-  0x26,
-  0x3d,
-  0x20,
-  0x2b,
-  0x41,
-  0x7a,
-  0x2d,
-  0x2e,
-  0x5f,
-  0x7e,
-  0x80,
-  0xc3,
-  0x28,
-  0x0a,
-  0x2f,
-  0x3f,
-  0x23,
-]);
+const INFO_HASH = AWKWARD_INFO_HASH;
 
 function params(overrides: Partial<AnnounceParams> = {}): AnnounceParams {
   return {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { announce, scrape, TrackerError } from "../../src/client/announce.ts";
 import { generatePeerId } from "../../src/client/peer_id.ts";
 import { toHex } from "../../src/util/bytes.ts";
-import { closedPort } from "./tracker_server.ts";
+import { AWKWARD_INFO_HASH, closedPort } from "./tracker_server.ts";
 
 const OPENTRACKER = "/usr/bin/opentracker";
 const missing = (() => {
@@ -22,29 +22,7 @@ const missing = (() => {
 const skip = missing && !Deno.env.get("CI");
 if (skip) console.log(`skipping opentracker interop: ${OPENTRACKER} is not installed`);
 
-// Bytes that a text-based query encoder would mangle: NUL, 0xff, %, &, =, space, +, ?, #.
-const INFO_HASH = Uint8Array.from([
-  0xff,
-  0x00,
-  0x25,
-  0x26,
-  0x3d,
-  0x20,
-  0x2b,
-  0x41,
-  0x7a,
-  0x2d,
-  0x2e,
-  0x5f,
-  0x7e,
-  0x80,
-  0xc3,
-  0x28,
-  0x0a,
-  0x2f,
-  0x3f,
-  0x23,
-]);
+const INFO_HASH = AWKWARD_INFO_HASH;
 
 async function waitForPort(port: number, child: Deno.ChildProcess) {
   let exited = false;

@@ -94,3 +94,30 @@ export function closedPort(): number {
   listener.close();
   return port;
 }
+
+/**
+ * An info hash whose bytes break any text-based query encoding: NUL, 0xff, '%', '&', '=',
+ * space, '+', '?', '#', '/', newline, invalid UTF-8, and a few unreserved characters.
+ */
+export const AWKWARD_INFO_HASH = Uint8Array.from([
+  0xff,
+  0x00,
+  0x25,
+  0x26,
+  0x3d,
+  0x20,
+  0x2b,
+  0x41,
+  0x7a,
+  0x2d,
+  0x2e,
+  0x5f,
+  0x7e,
+  0x80,
+  0xc3,
+  0x28,
+  0x0a,
+  0x2f,
+  0x3f,
+  0x23,
+]);
