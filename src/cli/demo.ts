@@ -5,7 +5,14 @@ import { TorrentSession } from "../client/session.ts";
 import { createTorrent } from "../torrent/mod.ts";
 import { startTracker } from "../tracker/mod.ts";
 import { parseSize } from "./create.ts";
-import { type Command, formatBytes, intFlag, type Io, parseCommandArgs } from "./io.ts";
+import {
+  type Command,
+  formatBytes,
+  intFlag,
+  type Io,
+  parseCommandArgs,
+  untilStopped,
+} from "./io.ts";
 import { sessionView } from "./session_view.ts";
 
 const usage = `Usage: btx demo [--size 64M] [--seeders 3] [--piece-length 256K] [--json]
@@ -100,11 +107,7 @@ async function runDemo(io: Io, plan: DemoPlan): Promise<number> {
     const outcome = await Promise.race([
       downloader.complete.then(() => undefined),
       downloader.failed,
-      new Promise<Error>((resolve) =>
-        io.stopSignal.addEventListener("abort", () => resolve(new Error("interrupted")), {
-          once: true,
-        })
-      ),
+      untilStopped(io).then(() => new Error("interrupted")),
     ]);
     view.end();
     if (outcome instanceof Error) throw outcome;

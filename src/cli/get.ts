@@ -2,7 +2,15 @@ import { Client } from "../client/client.ts";
 import { loadTorrentSource } from "../client/fetch.ts";
 import { type PeerAddress, TorrentSession } from "../client/session.ts";
 import { parseMetainfo } from "../torrent/mod.ts";
-import { type Command, formatBytes, intFlag, type Io, parseCommandArgs, UsageError } from "./io.ts";
+import {
+  type Command,
+  formatBytes,
+  intFlag,
+  type Io,
+  parseCommandArgs,
+  untilStopped,
+  UsageError,
+} from "./io.ts";
 import { sessionView } from "./session_view.ts";
 
 const usage = `Usage: btx get <file.torrent | URL | infohash | magnet> -o <dir> [options]
@@ -114,10 +122,7 @@ async function download(io: Io, plan: DownloadPlan): Promise<number> {
       signal: io.stopSignal,
       onEvent: view.onEvent,
     });
-    const stopped = new Promise<"stopped">((resolve) => {
-      if (io.stopSignal.aborted) resolve("stopped");
-      io.stopSignal.addEventListener("abort", () => resolve("stopped"), { once: true });
-    });
+    const stopped = untilStopped(io).then(() => "stopped" as const);
     const outcome = await Promise.race([
       session.complete.then(() => "complete" as const),
       session.failed,

@@ -65,3 +65,11 @@ export function intFlag(
 }
 
 export { formatBytes } from "../util/format.ts";
+
+/** Resolves once the user asks to stop (Ctrl-C / SIGTERM), at once if they already did. */
+export function untilStopped(io: Io): Promise<void> {
+  return new Promise((resolve) => {
+    if (io.stopSignal.aborted) resolve();
+    else io.stopSignal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}

@@ -5,7 +5,15 @@ import { TorrentSession } from "../client/session.ts";
 import { createTorrent, formatMagnet, type Metainfo, parseMetainfo } from "../torrent/mod.ts";
 import { InputError } from "../util/errors.ts";
 import { parseSize } from "./create.ts";
-import { type Command, formatBytes, intFlag, type Io, parseCommandArgs, UsageError } from "./io.ts";
+import {
+  type Command,
+  formatBytes,
+  intFlag,
+  type Io,
+  parseCommandArgs,
+  untilStopped,
+  UsageError,
+} from "./io.ts";
 
 const usage = `Usage: btx seed <file | folder | file.torrent>... [options]
 
@@ -216,10 +224,7 @@ async function waitForStop(io: Io, sessions: TorrentSession[], json: boolean): P
     else if (ticks % 30 === 0) io.err(line);
   }, 1000);
   try {
-    await new Promise<void>((resolve) => {
-      if (io.stopSignal.aborted) return resolve();
-      io.stopSignal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    await untilStopped(io);
   } finally {
     clearInterval(timer);
     if (io.isTty && !json) io.write("\n");

@@ -1,5 +1,5 @@
 import { startTracker } from "../tracker/mod.ts";
-import { type Command, intFlag, parseCommandArgs, UsageError } from "./io.ts";
+import { type Command, intFlag, parseCommandArgs, untilStopped, UsageError } from "./io.ts";
 
 const usage = `Usage: btx tracker [options]
 
@@ -61,10 +61,7 @@ export const trackerCommand: Command = {
     const { catalog } = running.tracker;
     io.out(`tracker listening on port ${running.port}, ${catalog?.size ?? 0} published torrents`);
     for (const url of running.urls) io.out(`announce URL: ${url}`);
-    await new Promise<void>((resolve) => {
-      if (io.stopSignal.aborted) resolve();
-      else io.stopSignal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    await untilStopped(io);
     io.out("stopping tracker");
     await running.close();
     return 0;
