@@ -1,27 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode } from "../../src/bencode/mod.ts";
-import { main } from "../../src/cli/main.ts";
-import type { Io } from "../../src/cli/io.ts";
-
-function recordingIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    write: () => {},
-    isTty: false,
-    stopSignal: new AbortController().signal,
-  };
-  return { io, out, err };
-}
-
-async function run(...argv: string[]) {
-  const r = recordingIo();
-  const code = await main(argv, r.io);
-  return { code, out: r.out, err: r.err };
-}
+import { btx } from "../helpers/cli.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "btx-cli-" });
@@ -39,7 +19,7 @@ Deno.test("btx create then btx info round-trip (text and --json)", () =>
     await Deno.writeFile(join(src, "sub", "b.bin"), new Uint8Array(40_000).map((_, i) => i * 7));
     await Deno.writeFile(join(src, "a.txt"), new TextEncoder().encode("hello\n"));
     const out = join(dir, "out", "share.torrent");
-    const created = await run(
+    const created = await btx(
       "create",
       src,
       "-o",
@@ -65,7 +45,7 @@ Deno.test("btx create then btx info round-trip (text and --json)", () =>
     assert.equal(c.length, 40_006);
     assert.equal(c.pieceCount, 3);
 
-    const info = await run("info", out, "--json");
+    const info = await btx("info", out, "--json");
     assert.equal(info.code, 0, info.err.join("\n"));
     const i = JSON.parse(info.out.join("\n"));
     assert.equal(i.infoHash, c.infoHash);
@@ -80,14 +60,14 @@ Deno.test("btx create then btx info round-trip (text and --json)", () =>
     assert.equal(i.comment, "a comment");
     assert.equal(i.magnet, c.magnet);
 
-    const text = await run("info", out);
+    const text = await btx("info", out);
     assert.equal(text.code, 0);
     const joined = text.out.join("\n");
     assert.match(joined, new RegExp(`info hash\\s+${c.infoHash}`));
     assert.match(joined, /share\/sub\/b\.bin/);
     assert.match(joined, /tier 2: udp:\/\/u\.test:1/);
 
-    const magnet = await run("info", c.magnet, "--json");
+    const magnet = await btx("info", c.magnet, "--json");
     assert.equal(magnet.code, 0);
     const mg = JSON.parse(magnet.out.join("\n"));
     assert.equal(mg.infoHash, c.infoHash);
@@ -95,11 +75,11 @@ Deno.test("btx create then btx info round-trip (text and --json)", () =>
     assert.deepEqual(mg.trackers, ["http://t.test/announce", "udp://u.test:1"]);
 
     // An existing output is refused (one line, exit 2) unless --force.
-    const again = await run("create", src, "-o", out);
+    const again = await btx("create", src, "-o", out);
     assert.equal(again.code, 2);
     assert.equal(again.err.length, 1);
     assert.match(again.err[0]!, /already exists.*--force/);
-    const forced = await run("create", src, "-o", out, "--force", "--piece-length", "32768");
+    const forced = await btx("create", src, "-o", out, "--force", "--piece-length", "32768");
     assert.equal(forced.code, 0, forced.err.join("\n"));
     assert.match(forced.out.join("\n"), /info hash\s+[0-9a-f]{40}/);
     assert.match(forced.out.join("\n"), /magnet\s+magnet:\?xt=urn:btih:/);
@@ -122,14 +102,14 @@ Deno.test("btx info on bad torrents prints one line naming the problem and exits
     for (const [name, bytes, pattern] of cases) {
       const path = join(dir, `${name}.torrent`);
       await Deno.writeFile(path, bytes);
-      const r = await run("info", path);
+      const r = await btx("info", path);
       assert.equal(r.code, 2, name);
       assert.deepEqual(r.out, [], name);
       assert.equal(r.err.length, 1, `${name}: ${r.err.join("\n")}`);
       assert.match(r.err[0]!, pattern, name);
       assert.ok(r.err[0]!.includes(path), name);
     }
-    const badMagnet = await run("info", "magnet:?xt=urn:btih:zz");
+    const badMagnet = await btx("info", "magnet:?xt=urn:btih:zz");
     assert.equal(badMagnet.code, 2);
     assert.equal(badMagnet.err.length, 1);
     assert.match(badMagnet.err[0]!, /invalid magnet link/);

@@ -1,24 +1,9 @@
 // `btx get` and `btx seed` refusals: one line on stderr, the right exit code, nothing left running.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../../src/cli/main.ts";
-import type { Io } from "../../src/cli/io.ts";
+import { btx } from "../helpers/cli.ts";
 import { createTorrent } from "../../src/torrent/mod.ts";
 import { startTracker } from "../../src/tracker/mod.ts";
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    write: () => {},
-    isTty: false,
-    stopSignal: new AbortController().signal,
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 const HASH = "0123456789abcdef0123456789abcdef01234567";
 
@@ -34,7 +19,7 @@ Deno.test("btx get refuses bad arguments with exit 2", async () => {
       ["get", "ftp://example.invalid/a.torrent"],
     ]
   ) {
-    const r = await run(...argv);
+    const r = await btx(...argv);
     assert.equal(r.code, 2, `${argv.join(" ")}: ${r.err.join(" | ")}`);
     assert.match(r.err[0] ?? "", /^btx get: /);
   }
@@ -43,7 +28,7 @@ Deno.test("btx get refuses bad arguments with exit 2", async () => {
 Deno.test("btx get of an info hash the tracker does not have fails with exit 1, one line", async () => {
   const tracker = await startTracker({ host: "127.0.0.1", port: 0, interval: 60 });
   try {
-    const r = await run("get", HASH, "--tracker", tracker.url, "-o", "unused");
+    const r = await btx("get", HASH, "--tracker", tracker.url, "-o", "unused");
     assert.equal(r.code, 1);
     assert.equal(r.err.length, 1, r.err.join("\n"));
     assert.match(r.err[0]!, /^btx get: cannot fetch .*404/);
@@ -61,12 +46,12 @@ Deno.test("btx seed refuses missing data and a zero upload cap", async () => {
     await Deno.writeFile(join(dir, "f.torrent"), torrent);
     await Deno.mkdir(join(dir, "empty"));
 
-    let r = await run("seed", join(dir, "missing.bin"));
+    let r = await btx("seed", join(dir, "missing.bin"));
     assert.equal(r.code, 2);
     assert.match(r.err[0]!, /no such file or folder/);
-    r = await run("seed", file, "--max-upload-rate", "0");
+    r = await btx("seed", file, "--max-upload-rate", "0");
     assert.equal(r.code, 2);
-    r = await run("seed", join(dir, "f.torrent"), "--data", join(dir, "empty"), "--port", "0");
+    r = await btx("seed", join(dir, "f.torrent"), "--data", join(dir, "empty"), "--port", "0");
     assert.equal(r.code, 2);
     assert.match(r.err[0]!, /no data of f\.bin found/);
   } finally {

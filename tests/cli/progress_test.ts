@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Io } from "../../src/cli/io.ts";
+import { recordingIo } from "../helpers/cli.ts";
 import {
   createProgress,
   formatBar,
@@ -7,20 +7,6 @@ import {
   formatLine,
   type ProgressState,
 } from "../../src/cli/progress.ts";
-
-function recordingIo(isTty: boolean) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writes: string[] = [];
-  const io: Io = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    write: (t) => writes.push(t),
-    isTty,
-    stopSignal: new AbortController().signal,
-  };
-  return { io, out, err, writes };
-}
 
 const MiB = 1024 * 1024;
 const state = (done: number, extra: Partial<ProgressState> = {}): ProgressState => ({

@@ -1,7 +1,5 @@
 import { join } from "node:path";
 import { type Encodable, encode } from "../../src/bencode/mod.ts";
-import { main } from "../../src/cli/main.ts";
-import type { Io } from "../../src/cli/io.ts";
 import { concat } from "../../src/util/bytes.ts";
 import { sha1 } from "../../src/util/sha1.ts";
 import { pseudoRandomBytes } from "../helpers/data.ts";
@@ -59,27 +57,7 @@ export async function snapshot(root: string): Promise<Map<string, string>> {
   return out;
 }
 
-/** A CLI Io that records what is printed; `stop()` acts like Ctrl-C. */
-export function recordingIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const controller = new AbortController();
-  const io: Io = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    write: () => {},
-    isTty: false,
-    stopSignal: controller.signal,
-  };
-  return { io, out, err, stop: () => controller.abort() };
-}
-
-/** Runs `btx <argv>` in this process. */
-export async function btx(...argv: string[]) {
-  const r = recordingIo();
-  const code = await main(argv, r.io);
-  return { code, out: r.out, err: r.err };
-}
+export { btx, recordingIo } from "../helpers/cli.ts";
 
 /** A temp folder removed afterwards, whatever the test did to permissions inside it. */
 export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
