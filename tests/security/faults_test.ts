@@ -198,19 +198,25 @@ function verifiedPieces(meta: Metainfo, bytes: Uint8Array): number {
   return n;
 }
 
+/** The fault tests' setup: the torrent file, one in-process seeder, an empty `keep` folder. */
+async function faultSwarm(root: string) {
+  const { bytes, meta } = torrentFor();
+  const torrent = join(root, "fault.torrent");
+  await Deno.writeFile(torrent, bytes);
+  await Deno.mkdir(join(root, "seed"));
+  await Deno.writeFile(join(root, "seed", meta.name), DATA);
+  const seeder = await session(meta, join(root, "seed"));
+  const keep = join(root, "keep");
+  await Deno.mkdir(keep);
+  return { torrent, meta, seeder, keep };
+}
+
 Deno.test({
   name: "disk full: one-line error, exit 1, verified pieces kept; a rerun fetches only the rest",
   ignore: NO_MOUNT_REASON !== undefined && !Deno.env.get("CI"),
   fn: () =>
     withTempDir(async (root) => {
-      const { bytes, meta } = torrentFor();
-      const torrent = join(root, "fault.torrent");
-      await Deno.writeFile(torrent, bytes);
-      await Deno.mkdir(join(root, "seed"));
-      await Deno.writeFile(join(root, "seed", meta.name), DATA);
-      const seeder = await session(meta, join(root, "seed"));
-      const keep = join(root, "keep");
-      await Deno.mkdir(keep);
+      const { torrent, meta, seeder, keep } = await faultSwarm(root);
       try {
         // 1 MiB of room for 4 MiB of data.
         const r = await getOnTmpfs("size=1m", torrent, `127.0.0.1:${seeder.s.client.port}`, keep);
@@ -249,14 +255,7 @@ Deno.test({
   ignore: NO_MOUNT_REASON !== undefined && !Deno.env.get("CI"),
   fn: () =>
     withTempDir(async (root) => {
-      const { bytes, meta } = torrentFor();
-      const torrent = join(root, "fault.torrent");
-      await Deno.writeFile(torrent, bytes);
-      await Deno.mkdir(join(root, "seed"));
-      await Deno.writeFile(join(root, "seed", meta.name), DATA);
-      const seeder = await session(meta, join(root, "seed"));
-      const keep = join(root, "keep");
-      await Deno.mkdir(keep);
+      const { torrent, seeder, keep } = await faultSwarm(root);
       try {
         const r = await getOnTmpfs(
           "ro,size=1m",
