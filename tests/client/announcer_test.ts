@@ -3,6 +3,7 @@ import {
   type AnnounceParams,
   Announcer,
   type AnnounceResponse,
+  type AnnouncerOptions,
   type Peer,
   TrackerError,
   TrackerTiers,
@@ -187,6 +188,22 @@ function collector() {
   };
 }
 
+/** An Announcer for one tracker URL: info hash, a fresh peer id and port 7000, plus `options`. */
+function announcerFor(
+  url: string,
+  options:
+    & Omit<AnnouncerOptions, "infoHash" | "peerId" | "port" | "onPeers">
+    & Partial<Pick<AnnouncerOptions, "onPeers">>,
+) {
+  return new Announcer([[url]], {
+    infoHash: INFO_HASH,
+    peerId: generatePeerId(),
+    port: 7000,
+    onPeers: () => {},
+    ...options,
+  });
+}
+
 Deno.test("Announcer runs started, periodic, completed, stopped in order", async () => {
   const server = new TrackerServer();
   try {
@@ -195,10 +212,7 @@ Deno.test("Announcer runs started, periodic, completed, stopped in order", async
     const { schedule, pending } = manualSchedule();
     const c = collector();
     let left = 100;
-    const announcer = new Announcer([[`${server.url}/announce`]], {
-      infoHash: INFO_HASH,
-      peerId: generatePeerId(),
-      port: 7000,
+    const announcer = announcerFor(`${server.url}/announce`, {
       key: "k1",
       stats: () => ({ uploaded: 1, downloaded: 100 - left, left }),
       schedule,
@@ -235,10 +249,7 @@ Deno.test("Announcer.stop never hangs on a silent tracker", async () => {
   try {
     const { schedule } = manualSchedule();
     const c = collector();
-    const announcer = new Announcer([[`${server.url}/announce`]], {
-      infoHash: INFO_HASH,
-      peerId: generatePeerId(),
-      port: 7000,
+    const announcer = announcerFor(`${server.url}/announce`, {
       stats: () => ({ uploaded: 0, downloaded: 0, left: 5 }),
       schedule,
       stopTimeoutMs: 50,
@@ -257,10 +268,7 @@ Deno.test("Announcer.stop never hangs on a silent tracker", async () => {
 Deno.test("Announcer.stop cancels a start that is still retrying, sending no stopped", async () => {
   const { waits, sleep } = recordingSleep(true);
   const c = collector();
-  const announcer = new Announcer([[`http://127.0.0.1:${closedPort()}/announce`]], {
-    infoHash: INFO_HASH,
-    peerId: generatePeerId(),
-    port: 7000,
+  const announcer = announcerFor(`http://127.0.0.1:${closedPort()}/announce`, {
     stats: () => ({ uploaded: 0, downloaded: 0, left: 5 }),
     trackers: { sleep },
     ...c.callbacks,
@@ -278,10 +286,7 @@ Deno.test("completed before started succeeded is sent after started", async () =
   try {
     const { schedule } = manualSchedule();
     const c = collector();
-    const announcer = new Announcer([[`${server.url}/announce`]], {
-      infoHash: INFO_HASH,
-      peerId: generatePeerId(),
-      port: 7000,
+    const announcer = announcerFor(`${server.url}/announce`, {
       stats: () => ({ uploaded: 0, downloaded: 5, left: 0 }),
       schedule,
       ...c.callbacks,
@@ -313,10 +318,7 @@ Deno.test("stop right after completed lets completed reach the tracker before st
   try {
     server.reply = () => bencoded({ interval: 120, peers: new Uint8Array() });
     const { schedule } = manualSchedule();
-    const announcer = new Announcer([[`${server.url}/announce`]], {
-      infoHash: INFO_HASH,
-      peerId: generatePeerId(),
-      port: 7000,
+    const announcer = announcerFor(`${server.url}/announce`, {
       stats: () => ({ uploaded: 0, downloaded: 100, left: 0 }),
       schedule,
       onPeers: () => {},
