@@ -321,7 +321,6 @@ Deno.test("stop right after completed lets completed reach the tracker before st
     const announcer = announcerFor(`${server.url}/announce`, {
       stats: () => ({ uploaded: 0, downloaded: 100, left: 0 }),
       schedule,
-      onPeers: () => {},
     });
     await announcer.start();
     // What a download that finishes and exits does: no await between the two.
