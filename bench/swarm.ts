@@ -4,6 +4,8 @@
  *   deno task bench:swarm [--size 1G] [--piece 256K] [--seeders 3] [--seeder-kind libtorrent]
  *                         [--leechers btx,aria2,libtorrent] [--runs 1] [--parts download,seeding]
  *
+ * A leecher `btx@/other/checkout/main.ts` runs another btx tree in the same run (A/B tests).
+ *
  * Download part: `btx tracker`, N seeders (python3-libtorrent or `btx seed`), then each
  * leecher in turn downloads the same cached random file from the same seeders (with several
  * runs the leechers take turns, so drift hits all alike). Seeding part: a libtorrent leecher
@@ -203,7 +205,7 @@ function downloadTable(results: LeechResult[]): string {
     );
   }
   const btx = best.get("btx");
-  const others = [...best].filter(([k]) => k !== "btx");
+  const others = [...best].filter(([k]) => !k.startsWith("btx"));
   if (btx !== undefined && others.length > 0) {
     const [name, top] = others.reduce((a, b) => (b[1] > a[1] ? b : a));
     rows.push("", `btx / best other (${name}): **${(btx / top).toFixed(2)}×** MB/s`);

@@ -91,19 +91,20 @@ export async function startSeeder(ctx: Ctx, kind: SeederKind, i: number): Promis
 
 /** Downloads once with `client` into a fresh folder, checks the sha256 and removes it. */
 export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Promise<LeechResult> {
-  const tag = `leech-${client}-${runIndex}`;
+  const tag = `leech-${client.replace(/[^\w.-]/g, "_")}-${runIndex}`;
   const out = join(ctx.runDir, tag);
   await Deno.mkdir(out);
   const timeFile = join(ctx.runDir, `${tag}.time`);
   const log = join(ctx.runDir, `${tag}.log`);
   // A new port per download: the previous leecher's may still be in TIME_WAIT or announced.
-  const port = ctx.basePort + 2 + 50 + runIndex * 10 +
-    ["btx", "aria2", "libtorrent"].indexOf(client);
+  const port = ctx.basePort + 2 + 50 + runIndex * 10 + leecherSlot(client);
   let t: { seconds: number; exitSeconds: number };
-  if (client === "btx") t = await leechBtx(ctx, out, port, timeFile, log);
-  else if (client === "aria2") t = await leechAria2(ctx, out, port, timeFile, log);
+  if (client === "btx") t = await leechBtx(ctx, ctx.mainTs, out, port, timeFile, log);
+  else if (client.startsWith("btx@")) {
+    t = await leechBtx(ctx, client.slice(4), out, port, timeFile, log);
+  } else if (client === "aria2") t = await leechAria2(ctx, out, port, timeFile, log);
   else if (client === "libtorrent") t = await leechLibtorrent(ctx, out, port, timeFile, log);
-  else throw new Error(`unknown leecher "${client}" (btx, aria2, libtorrent)`);
+  else throw new Error(`unknown leecher "${client}" (btx, btx@<main.ts>, aria2, libtorrent)`);
   const { cpu, rss } = readTimed(timeFile);
   const file = join(out, ctx.meta.name);
   const sha256 = (await run("sha256sum", [file])).split(" ")[0];
@@ -120,13 +121,30 @@ export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Pr
   };
 }
 
+/** Each leecher of a run gets its own port: built-ins 0-2, `btx@` variants from 3 on. */
+const altSlots = new Map<string, number>();
+function leecherSlot(client: string): number {
+  const builtIn = ["btx", "aria2", "libtorrent"].indexOf(client);
+  if (builtIn >= 0) return builtIn;
+  if (!altSlots.has(client)) altSlots.set(client, 3 + altSlots.size);
+  return altSlots.get(client)!;
+}
+
 async function finish(p: Proc, t0: number, end: number, what: string) {
   const code = await p.exited;
   if (code !== 0) throw new Error(`${what} exited with ${code}`);
   return { seconds: (end - t0) / 1000, exitSeconds: (performance.now() - t0) / 1000 };
 }
 
-async function leechBtx(ctx: Ctx, out: string, port: number, timeFile: string, log: string) {
+/** `btx get` from `mainTs`: this checkout's, or another's (a `btx@<main.ts>` leecher, for A/B runs). */
+async function leechBtx(
+  ctx: Ctx,
+  mainTs: string,
+  out: string,
+  port: number,
+  timeFile: string,
+  log: string,
+) {
   const t0 = performance.now();
   const p = new Proc([
     ...timed(timeFile),
@@ -135,7 +153,7 @@ async function leechBtx(ctx: Ctx, out: string, port: number, timeFile: string, l
     "run",
     "-A",
     ...BTX_FLAGS,
-    ctx.mainTs,
+    mainTs,
     "get",
     ctx.torrent,
     "-o",

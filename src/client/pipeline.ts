@@ -11,6 +11,15 @@ export interface PipelineOptions {
 
 /** Used when a peer did not say how many requests it queues (BEP 10 `reqq`). */
 export const DEFAULT_PIPELINE_LIMIT = 128;
+/** Never more in flight to one peer, whatever its `reqq`: 4 MiB of blocks. */
+export const MAX_PIPELINE = 256;
+/**
+ * At least this much of the peer's measured rate stays requested. The bandwidth-delay
+ * product from the lowest latency seen is tiny on a LAN or loopback (under 1 ms), but a
+ * seeder answers in bursts (disk reads, write batching): between bursts an exact-BDP pipeline
+ * runs dry, and a shallow one can only be refilled a few blocks at a time (one write each).
+ */
+const QUEUE_TIME_MS = 100;
 
 /**
  * How many block requests to keep in flight to one peer: enough to cover the bandwidth-delay
@@ -53,16 +62,31 @@ export class PipelineSizer {
    */
   update(bytesPerSecond: number, rttMs: number): number {
     if (bytesPerSecond > 0 && rttMs > 0) {
-      const bdpBlocks = (bytesPerSecond * rttMs) / 1000 / BLOCK_SIZE;
-      this.#size = clamp(Math.ceil(2 * bdpBlocks), this.#floor, this.#limit);
+      const queueMs = Math.max(2 * rttMs, QUEUE_TIME_MS);
+      const blocks = (bytesPerSecond * queueMs) / 1000 / BLOCK_SIZE;
+      this.#size = clamp(Math.ceil(blocks), this.#floor, this.#limit);
     }
     return this.#size;
   }
 }
 
+/**
+ * How many requests to send now to a peer with `inflight` outstanding and a pipeline of
+ * `size`: none until a quarter of the pipeline is free (all at once when nothing is in
+ * flight). Refilling after every socket read cost one write per read, about 11,000 per GiB
+ * from 3 seeders, and as many wake-ups on the seeders' side; batches cut that to ~3,000.
+ */
+export function requestBatch(size: number, inflight: number): number {
+  const want = size - inflight;
+  if (want <= 0) return 0;
+  return inflight > 0 && want < Math.floor(size / REQUEST_BATCH_DIVISOR) ? 0 : want;
+}
+
+const REQUEST_BATCH_DIVISOR = 4;
+
 function limitFor(reqq: number | undefined): number {
   if (reqq === undefined || !Number.isFinite(reqq) || reqq < 1) return DEFAULT_PIPELINE_LIMIT;
-  return Math.min(Math.floor(reqq), 4096);
+  return Math.min(Math.floor(reqq), MAX_PIPELINE);
 }
 
 function clamp(n: number, lo: number, hi: number): number {

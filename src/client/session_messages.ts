@@ -7,6 +7,7 @@ import {
 } from "../wire/mod.ts";
 import { Bitfield } from "./bitfield.ts";
 import { MAX_REQUEST_LENGTH, type Peer } from "./peer.ts";
+import { requestBatch } from "./pipeline.ts";
 import { MAX_STRIKES, type TorrentSession } from "./session.ts";
 
 /**
@@ -201,8 +202,8 @@ export class PeerMessageHandler {
     // BEP 6: while choked we may still ask for the pieces the peer allowed us.
     const has = peer.peerChoking ? allowedFastBits(peer, s.meta.pieceCount) : peer.has;
     if (!has) return;
-    const want = (peer.snubbed ? 1 : peer.pipeline.size) - s.picker.inflight(peer.key);
-    if (want <= 0) return;
+    const want = requestBatch(peer.snubbed ? 1 : peer.pipeline.size, s.picker.inflight(peer.key));
+    if (want === 0) return;
     const now = performance.now();
     const picked = s.picker.pick({ key: peer.key, has, count: want, now });
     for (const r of picked) {

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
-import { DEFAULT_PIPELINE_LIMIT, PipelineSizer } from "../../src/client/pipeline.ts";
+import {
+  DEFAULT_PIPELINE_LIMIT,
+  MAX_PIPELINE,
+  PipelineSizer,
+  requestBatch,
+} from "../../src/client/pipeline.ts";
 
-Deno.test("pipeline: starts at 32 and grows towards the peer's reqq", () => {
+Deno.test("pipeline: starts at 32 and grows towards the peer's reqq (at most MAX_PIPELINE)", () => {
   const p = new PipelineSizer({ reqq: 500 });
   assert.equal(p.size, 32);
   // Pipeline-limited: rate x RTT equals what is in flight, so the size doubles.
@@ -11,7 +16,16 @@ Deno.test("pipeline: starts at 32 and grows towards the peer's reqq", () => {
     const rate = (p.size * 16384 * 1000) / rtt;
     sizes.push(p.update(rate, rtt));
   }
-  assert.deepEqual(sizes, [64, 128, 256, 500, 500, 500]);
+  assert.deepEqual(sizes, [64, 128, MAX_PIPELINE, MAX_PIPELINE, MAX_PIPELINE, MAX_PIPELINE]);
+  const small = new PipelineSizer({ reqq: 100 });
+  assert.equal(small.update(1e9, 100), 100);
+});
+
+Deno.test("pipeline: on a sub-millisecond link it keeps 100 ms of the rate in flight", () => {
+  const p = new PipelineSizer({ reqq: 2000 });
+  // 2 x BDP would be 2 blocks at 16 MB/s over 1 ms; 100 ms of 16 MB/s is ~98 blocks.
+  assert.equal(p.update(16e6, 1), Math.ceil((16e6 * 0.1) / 16384));
+  assert.equal(p.update(1e9, 1), MAX_PIPELINE);
 });
 
 Deno.test("pipeline: without reqq the limit is 128; a slow peer shrinks it", () => {
@@ -23,4 +37,14 @@ Deno.test("pipeline: without reqq the limit is 128; a slow peer shrinks it", () 
   p.setReqq(2);
   assert.equal(p.size, 2);
   assert.equal(p.update(1e9, 1000), 2);
+});
+
+Deno.test("pipeline: requests go out in batches of a quarter pipeline", () => {
+  assert.equal(requestBatch(32, 0), 32, "an empty pipeline is filled at once");
+  assert.equal(requestBatch(32, 31), 0, "one free slot waits for more");
+  assert.equal(requestBatch(32, 25), 0);
+  assert.equal(requestBatch(32, 24), 8);
+  assert.equal(requestBatch(32, 40), 0, "over-full after a shrink");
+  assert.equal(requestBatch(1, 0), 1, "a snubbed peer still gets its one request");
+  assert.equal(requestBatch(3, 2), 1, "below 4 every free slot is used");
 });
