@@ -381,10 +381,15 @@ export class PiecePicker {
     return p;
   }
 
-  /** Keeps a finished piece's buffer for reuse (unless detached, odd-sized or enough kept). */
+  /**
+   * Keeps a finished piece's buffer for reuse (unless detached or odd-sized). The pool never
+   * holds more buffers than were alive at once, and that is bounded by the memory cap; with
+   * a smaller pool, each piece started beyond it allocated a buffer the GC freed later, and
+   * the process's memory crept up over a download (bench/RESULTS.md).
+   */
   #recycle(buffer: Uint8Array | undefined): void {
     const size = this.#layout.pieceSize(0);
-    if (buffer?.length !== size || this.#pool.length >= Math.min(16, this.#cap / size)) return;
+    if (buffer?.length !== size || this.#pool.length >= Math.max(1, this.#cap / size)) return;
     this.#pool.push(buffer);
   }
 

@@ -18,9 +18,10 @@ export interface FrameParserOptions {
   /** Largest accepted length prefix (id + body bytes). Default {@link DEFAULT_MAX_FRAME}. */
   maxFrame?: number;
   /**
-   * Piece blocks of frames wholly inside a pushed chunk are views of it, valid only until the
-   * next `push`, instead of fresh copies: saves an allocation and a copy per block for a
-   * consumer that copies them anyway (into a piece buffer). Default false.
+   * Piece blocks are views (of the pushed chunk, or for a frame split across chunks of one of
+   * the parser's two buffers), valid only until the next `push`, instead of fresh copies:
+   * saves an allocation and a copy per block for a consumer that copies them anyway (into a
+   * piece buffer). Default false.
    */
   borrowBlocks?: boolean;
 }
@@ -32,7 +33,7 @@ export interface FrameParserOptions {
  * Ownership: a pushed chunk is never retained (its caller may reuse it right after `push`),
  * and every byte array in a returned message (piece `block`, `bitfield`, extension
  * `payload`) is a fresh copy that stays valid forever; with `borrowBlocks`, piece blocks are
- * views valid until the next `push`. Complete frames are decoded straight
+ * views valid until the next `push` (split frames included). Complete frames are decoded straight
  * from the chunk; only a frame split across chunks goes through the internal buffer.
  *
  * Errors: an oversized length prefix is rejected as soon as its 4 bytes are seen, before any
@@ -45,6 +46,8 @@ export class FrameParser {
   readonly maxFrame: number;
   readonly #borrowBlocks: boolean;
   #buf = new Uint8Array(0);
+  /** With borrowBlocks: the buffer of the last split frame lent out, reused after next push. */
+  #spare = new Uint8Array(0);
   /** Bytes of the partial frame held in #buf (length prefix included). */
   #len = 0;
   #queue: Message[] = [];
@@ -123,10 +126,14 @@ export class FrameParser {
     this.#len += take;
     pos += take;
     if (this.#len === need) {
-      // #buf is refilled with the chunk's tail within this same push: never lend it out.
-      this.#emit(this.#buf.subarray(4, need), false);
+      // The chunk's tail is stored within this same push, so a lent block must not share a
+      // buffer with it: the tail goes to the spare buffer. Two buffers a connection instead
+      // of a 16 KiB copy for every block split across reads (about 1 in 4 with 64 KiB reads).
+      const borrow = this.#borrowBlocks && this.#buf.length <= KEPT_CAPACITY;
+      this.#emit(this.#buf.subarray(4, need), borrow);
       this.#len = 0;
       if (this.#buf.length > KEPT_CAPACITY) this.#buf = new Uint8Array(0);
+      else if (borrow) [this.#buf, this.#spare] = [this.#spare, this.#buf];
     }
     return pos;
   }
@@ -174,5 +181,6 @@ export class FrameParser {
     this.#error = error;
     this.#len = 0;
     this.#buf = new Uint8Array(0);
+    this.#spare = new Uint8Array(0);
   }
 }

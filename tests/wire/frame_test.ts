@@ -162,3 +162,35 @@ Deno.test("FrameParser: borrowBlocks gives views that are right until the next p
   const m = parser.next();
   assert.ok(m?.type === "piece" && m.block.buffer === stream.buffer);
 });
+
+Deno.test("FrameParser: borrowBlocks lends split frames from two reused buffers, not copies", () => {
+  const blocks = Array.from(
+    { length: 40 },
+    (_, n) => Uint8Array.from({ length: 300 }, (_, i) => (i * 13 + n) & 0xff),
+  );
+  const stream = concat(
+    blocks.map((block, n) => encodeMessage({ type: "piece", index: n, begin: 0, block })),
+  );
+  for (const step of [97, 301, 313, 700]) {
+    const parser = new FrameParser({ borrowBlocks: true });
+    const seen: Uint8Array[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const chunks = new Set<ArrayBufferLike>();
+    for (let at = 0; at < stream.length; at += step) {
+      const chunk = stream.slice(at, at + step);
+      chunks.add(chunk.buffer);
+      parser.push(chunk);
+      for (let m = parser.next(); m !== undefined; m = parser.next()) {
+        assert.ok(m.type === "piece");
+        if (!chunks.has(m.block.buffer)) buffers.add(m.block.buffer);
+        seen.push(m.block.slice());
+      }
+      chunk.fill(0xee);
+    }
+    assert.deepEqual(seen, blocks, `chunks of ${step}`);
+    assert.ok(
+      buffers.size <= 2,
+      `chunks of ${step}: split blocks came from ${buffers.size} buffers`,
+    );
+  }
+});
