@@ -3,14 +3,17 @@
  *
  *   deno task bench:swarm [--size 1G] [--piece 256K] [--seeders 3] [--seeder-kind libtorrent]
  *                         [--leechers btx,aria2,libtorrent] [--runs 1] [--parts download,seeding]
+ *                         [--seeding-seeders btx,qbittorrent,libtorrent]
  *
  * A leecher `btx@/other/checkout/main.ts` runs another btx tree in the same run (A/B tests).
  *
- * Download part: `btx tracker`, N seeders (python3-libtorrent or `btx seed`), then each
- * leecher in turn downloads the same cached random file from the same seeders (with several
- * runs the leechers take turns, so drift hits all alike). Seeding part: a libtorrent leecher
- * served by one `btx seed`, then by one libtorrent seeder. Prints Markdown tables for
- * bench/RESULTS.md. See bench/swarm_clients.ts for how each client is timed.
+ * Download part: `btx tracker`, N seeders (python3-libtorrent, `btx seed` or qbittorrent-nox),
+ * then each leecher in turn downloads the same cached random file from the same seeders (with
+ * several runs the leechers take turns, so drift hits all alike). Seeding part: a libtorrent
+ * leecher served by one `btx seed`, then one qBittorrent-nox, then one libtorrent seeder (a
+ * native client built on libtorrent, and the bare library; --seeding-seeders picks and orders
+ * them). Prints Markdown tables for bench/RESULTS.md. See bench/swarm_clients.ts for how each
+ * client is timed.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -20,11 +23,14 @@ import { type Metainfo } from "../src/torrent/mod.ts";
 import {
   type Ctx,
   type LeechResult,
+  qbittorrentVersion,
   runLeecher,
+  type Seeder,
+  SEEDER_KINDS,
   type SeederKind,
   startSeeder,
 } from "./swarm_clients.ts";
-import { cpuSeconds, peakRss, Proc, run, sleep, waitPort } from "./swarm_procs.ts";
+import { cpuSeconds, peakRss, Proc, run, sleep } from "./swarm_procs.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -35,6 +41,7 @@ const { values: opt } = parseArgs({
     leechers: { type: "string", default: "btx,aria2,libtorrent" },
     runs: { type: "string", default: "1" },
     parts: { type: "string", default: "download,seeding" },
+    "seeding-seeders": { type: "string", default: "btx,qbittorrent,libtorrent" },
     work: { type: "string", default: "/tmp/btx-bench" },
     port: { type: "string", default: "27100" },
     keep: { type: "boolean", default: false },
@@ -55,10 +62,13 @@ const seederKind = opt["seeder-kind"] as SeederKind;
 const leechers = opt.leechers.split(",").filter((s) => s !== "");
 const runs = Number(opt.runs);
 const parts = opt.parts.split(",");
+const seedingSeeders = opt["seeding-seeders"].split(",").filter((s) => s !== "") as SeederKind[];
 const trackerPort = Number(opt.port);
 const log = (...a: unknown[]) => console.error("#", ...a);
 
-if (!["libtorrent", "btx"].includes(seederKind)) throw new Error("seeder kind: libtorrent|btx");
+for (const kind of [seederKind, ...seedingSeeders]) {
+  if (!SEEDER_KINDS.includes(kind)) throw new Error(`seeder "${kind}": ${SEEDER_KINDS.join("|")}`);
+}
 if (Math.log2(piece) % 1 !== 0 || piece < 16384) throw new Error("piece: a power of 2 >= 16K");
 
 /** The cached data file (random-looking, the same every time) and its sha256. */
@@ -140,13 +150,14 @@ async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Pr
     "--torrents-dir",
     join(ctx.runDir, "tracker-torrents"),
   ], { log: join(ctx.runDir, "tracker.log") });
-  const seeders: Proc[] = [];
+  const seeders: Seeder[] = [];
   const results: LeechResult[] = [];
   let seederCpu = 0;
   try {
-    await waitPort("127.0.0.1", trackerPort);
+    // Its own line, not just an open port: another run's tracker on the port would answer too.
+    await tracker.waitLine(/^tracker listening/, 20_000, "btx tracker");
     for (let i = 0; i < n; i++) seeders.push(await startSeeder(ctx, kind, i));
-    await Promise.all(seeders.map((s, i) => s.waitLine(/^READY/, 600_000, `seeder ${i}`)));
+    await Promise.all(seeders.map((s) => s.ready(600_000)));
     const end = performance.now() + 60_000;
     while (await scrapeComplete(ctx.meta) < n) {
       if (performance.now() > end) throw new Error("seeders did not all announce");
@@ -156,17 +167,17 @@ async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Pr
     for (let r = 0; r < runs; r++) {
       for (const name of order) {
         await run("sync", []);
-        const before = seeders.map((s) => cpuSeconds(s.pid) ?? 0);
+        const before = seeders.map((s) => cpuSeconds(s.proc.pid) ?? 0);
         const result = await runLeecher(ctx, name, r);
-        seederCpu += seeders.reduce((t, s, i) => t + (cpuSeconds(s.pid) ?? 0) - before[i]!, 0);
+        seederCpu += seeders.reduce((t, s, i) => t + (cpuSeconds(s.proc.pid) ?? 0) - before[i]!, 0);
         log(formatRow(result));
         results.push(result);
       }
     }
-    const seederRss = Math.max(...seeders.map((s) => peakRss(s.pid) ?? 0));
+    const seederRss = Math.max(...seeders.map((s) => peakRss(s.proc.pid) ?? 0));
     return { results, seederCpu: seederCpu / (runs * order.length), seederRss };
   } finally {
-    await Promise.all(seeders.map((s) => s.stop()));
+    await Promise.all(seeders.map((s) => s.proc.stop()));
     await tracker.stop();
   }
 }
@@ -213,6 +224,55 @@ function downloadTable(results: LeechResult[]): string {
   return rows.join("\n");
 }
 
+const SEEDER_LABEL: Record<SeederKind, string> = {
+  btx: "btx",
+  qbittorrent: "qBittorrent",
+  libtorrent: "libtorrent",
+};
+
+/** One seeder of each of `seedingSeeders` in turn, each serving a libtorrent leecher. */
+async function seedingPart(ctx: Ctx): Promise<string[]> {
+  const rows = [
+    "| seeder (1) | leecher | MB/s (median) | s | seeder CPU s | seeder peak RSS MB | leecher CPU s | sha256 |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  const notes: string[] = [];
+  const qbt = seedingSeeders.includes("qbittorrent") ? await qbittorrentVersion() : undefined;
+  if (qbt !== undefined) notes.push(`qBittorrent seeder: qbittorrent-nox, ${qbt}.`);
+  const rates = new Map<SeederKind, number>();
+  for (const kind of seedingSeeders) {
+    if (kind === "qbittorrent" && qbt === undefined) {
+      log(
+        "seeding: qbittorrent-nox is not installed (not on PATH), skipping the qBittorrent seeder",
+      );
+      notes.push("qBittorrent: skipped, qbittorrent-nox is not installed.");
+      continue;
+    }
+    log(`seeding: one ${kind} seeder, libtorrent leecher`);
+    const p = await phase(ctx, kind, 1, ["libtorrent"]);
+    const rate = median(p.results.map((r) => r.mbps));
+    rates.set(kind, rate);
+    rows.push(
+      `| ${kind} | libtorrent | ${rate.toFixed(0)} | ` +
+        `${median(p.results.map((r) => r.seconds)).toFixed(2)} | ${p.seederCpu.toFixed(2)} | ` +
+        `${mb(p.seederRss)} | ${median(p.results.map((r) => r.cpu)).toFixed(2)} | ` +
+        `${p.results.every((r) => r.sha256ok) ? "ok" : "MISMATCH"} |`,
+    );
+  }
+  const btx = rates.get("btx");
+  const ratios = btx === undefined ? [] : [...rates].filter(([kind]) => kind !== "btx").map(
+    ([kind, rate]) =>
+      `btx seeder / ${SEEDER_LABEL[kind]} seeder: **${(btx / rate).toFixed(2)}×** MB/s`,
+  );
+  return [
+    "Seeding (one seeder, a libtorrent leecher):",
+    "",
+    ...rows,
+    ...(ratios.length > 0 ? ["", ...ratios] : []),
+    ...(notes.length > 0 ? ["", ...notes] : []),
+  ];
+}
+
 async function main() {
   const data = await dataFile();
   const torrent = await torrentFile(data.path);
@@ -253,31 +313,7 @@ async function main() {
         downloadTable(p.results),
       );
     }
-    if (parts.includes("seeding")) {
-      const rows = [
-        "| seeder (1) | leecher | MB/s (median) | s | seeder CPU s | seeder peak RSS MB | leecher CPU s |",
-        "|---|---|---|---|---|---|---|",
-      ];
-      const rates = new Map<string, number>();
-      for (const kind of ["btx", "libtorrent"] as const) {
-        log(`seeding: one ${kind} seeder, libtorrent leecher`);
-        const p = await phase(ctx, kind, 1, ["libtorrent"]);
-        const rate = median(p.results.map((r) => r.mbps));
-        rates.set(kind, rate);
-        rows.push(
-          `| ${kind} | libtorrent | ${rate.toFixed(0)} | ` +
-            `${median(p.results.map((r) => r.seconds)).toFixed(2)} | ${p.seederCpu.toFixed(2)} | ` +
-            `${mb(p.seederRss)} | ${median(p.results.map((r) => r.cpu)).toFixed(2)} |`,
-        );
-      }
-      rows.push(
-        "",
-        `btx seeder / libtorrent seeder: **${
-          (rates.get("btx")! / rates.get("libtorrent")!).toFixed(2)
-        }×** MB/s`,
-      );
-      out.push("", "Seeding (one seeder, a libtorrent leecher):", "", ...rows);
-    }
+    if (parts.includes("seeding")) out.push("", ...await seedingPart(ctx));
   } finally {
     if (!opt.keep) await Deno.remove(runDir, { recursive: true }).catch(() => {});
   }

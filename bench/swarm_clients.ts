@@ -7,12 +7,21 @@
  *   ../shared/bench) to its DONE line (10 ms polls).
  * CPU seconds and peak RSS are GNU time's for the leecher's whole life (start-up and
  * shutdown included), so they are an upper bound for every client alike.
+ * Seeders (btx seed, libtorrent, qBittorrent-nox) are ready once they have hash-checked their
+ * hard link of the data and seed; qBittorrent says so over its WebUI API, the others on stdout.
  */
 import { join } from "node:path";
 import type { Metainfo } from "../src/torrent/mod.ts";
 import { Proc, readTimed, run, sleep, timed } from "./swarm_procs.ts";
 
-export type SeederKind = "libtorrent" | "btx";
+export const SEEDER_KINDS = ["btx", "qbittorrent", "libtorrent"] as const;
+export type SeederKind = typeof SEEDER_KINDS[number];
+
+/** A started seeder: `proc` is what CPU and RSS are read from, `ready` waits until it seeds. */
+export interface Seeder {
+  proc: Proc;
+  ready(timeoutMs: number): Promise<void>;
+}
 
 /** What every client command needs to know about the run. */
 export interface Ctx {
@@ -48,15 +57,16 @@ const BTX_WRAP = (Deno.env.get("BTX_WRAP") ?? "").split(" ").filter((f) => f !==
 const PY = "/usr/bin/python3"; // Debian's: the only python here with libtorrent
 const LEECH_TIMEOUT_MS = 900_000;
 
-/** Starts seeder `i` on its own copy (hard link) of the data; wait for its READY line. */
-export async function startSeeder(ctx: Ctx, kind: SeederKind, i: number): Promise<Proc> {
+/** Starts seeder `i` on its own copy (hard link) of the data. */
+export async function startSeeder(ctx: Ctx, kind: SeederKind, i: number): Promise<Seeder> {
   const dir = await Deno.makeTempDir({ dir: ctx.runDir, prefix: `seed${i}-${kind}-` });
   await Deno.link(ctx.data, join(dir, ctx.meta.name));
+  const ip = `127.0.0.${11 + i}`;
   const port = ctx.basePort + 11 + i;
   const log = `${dir}.log`;
-  if (kind === "libtorrent") {
-    const ip = `127.0.0.${11 + i}`;
-    return new Proc([
+  if (kind === "qbittorrent") return startQbittorrent(ctx, i, dir, ip, port, log);
+  const proc = kind === "libtorrent"
+    ? new Proc([
       PY,
       ctx.ltPeer,
       "seed",
@@ -68,11 +78,9 @@ export async function startSeeder(ctx: Ctx, kind: SeederKind, i: number): Promis
       ip,
       "--port",
       String(port),
-    ], { log });
-  }
-  // No --ip: trackers record the announce's source address (127.0.0.1), so listen on all.
-  return new Proc(
-    [
+    ], { log })
+    // No --ip: trackers record the announce's source address (127.0.0.1), so listen on all.
+    : new Proc([
       Deno.execPath(),
       "run",
       "-A",
@@ -84,10 +92,161 @@ export async function startSeeder(ctx: Ctx, kind: SeederKind, i: number): Promis
       dir,
       "--port",
       String(port),
-    ],
+    ], { log });
+  const what = `${kind} seeder ${i}`;
+  return { proc, ready: async (ms) => void await proc.waitLine(/^READY/, ms, what) };
+}
+
+/** "qBittorrent v4.5.2", or undefined when qbittorrent-nox is not installed. */
+export async function qbittorrentVersion(): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command("qbittorrent-nox", { args: ["--version"] }).output();
+    return new TextDecoder().decode(out.stdout).trim() || "qbittorrent-nox";
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * qBittorrent-nox in a private profile, set up like ../shared/bench/swarm.py does: the WebUI
+ * on 127.0.0.1 without login, then the session's settings over the WebUI API (their
+ * config-file keys moved between qBittorrent versions; the API's names are the documented ones).
+ */
+async function startQbittorrent(
+  ctx: Ctx,
+  i: number,
+  dir: string,
+  ip: string,
+  port: number,
+  log: string,
+): Promise<Seeder> {
+  const webPort = ctx.basePort + 400 + i; // clear of the leechers' ports and aria2's RPC
+  const profile = `${dir}-profile`;
+  const confDir = join(profile, "qBittorrent", "config");
+  await Deno.mkdir(confDir, { recursive: true });
+  await Deno.writeTextFile(
+    join(confDir, "qBittorrent.conf"),
+    [
+      "[LegalNotice]", // or qbittorrent-nox asks on stdin and waits
+      "Accepted=true",
+      "",
+      // The WebUI API can turn PeX off only for the next start.
+      "[BitTorrent]",
+      "Session\\PeXEnabled=false",
+      "",
+      "[Preferences]",
+      `WebUI\\Port=${webPort}`,
+      "WebUI\\Address=127.0.0.1",
+      "WebUI\\LocalHostAuth=false",
+      "WebUI\\CSRFProtection=false",
+      "WebUI\\HostHeaderValidation=false",
+      "WebUI\\UseUPnP=false",
+      "General\\StatusbarExternalIPDisplayed=false",
+      "",
+    ].join("\n"),
+  );
+  const proc = new Proc(
+    ["qbittorrent-nox", `--profile=${profile}`, `--webui-port=${webPort}`],
     { log },
   );
+  const what = `qbittorrent seeder ${i}`;
+  const api = async (path: string, body?: URLSearchParams | FormData) => {
+    const res = await fetch(
+      `http://127.0.0.1:${webPort}/api/v2/${path}`,
+      body === undefined ? {} : { method: "POST", body },
+    );
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${what}: ${path}: HTTP ${res.status} ${text}`);
+    return text;
+  };
+  const hash = [...ctx.meta.infoHash].map((b) => b.toString(16).padStart(2, "0")).join("");
+  // All the WebUI work happens in ready(), so the caller already holds `proc` to stop if it fails.
+  const ready = async (timeoutMs: number) => {
+    const end = performance.now() + timeoutMs;
+    const until = async (check: () => Promise<boolean>, step: string) => {
+      while (!(await check())) {
+        if (proc.exitCode !== undefined) {
+          throw new Error(`${what}: qbittorrent-nox exited ${proc.exitCode} (see ${log})`);
+        }
+        if (performance.now() > end) throw new Error(`${what}: timed out ${step}`);
+        await sleep(100);
+      }
+    };
+    await until(() => listening("127.0.0.1", webPort), "waiting for the WebUI");
+    const prefs = {
+      dht: false,
+      lsd: false,
+      pex: false,
+      upnp: false,
+      encryption: 2, // 0 prefer, 1 require, 2 disable: plaintext like the other clients
+      anonymous_mode: false,
+      listen_port: port,
+      random_port: false,
+      current_network_interface: "",
+      // Its own 127.0.0.x: libtorrent binds the tracker connection to it too, so the tracker
+      // hands out an address it listens on.
+      current_interface_address: ip,
+      enable_multi_connections_from_same_ip: true,
+      bittorrent_protocol: 1, // 0 TCP+uTP, 1 TCP, 2 uTP
+      queueing_enabled: false,
+      save_path: dir,
+      temp_path_enabled: false,
+      max_connec: 200,
+      max_connec_per_torrent: 100,
+      dl_limit: 0,
+      up_limit: 0,
+      limit_lan_peers: false,
+      max_ratio_enabled: false,
+      max_seeding_time_enabled: false,
+      add_trackers_enabled: false,
+      announce_to_all_trackers: true,
+      enable_embedded_tracker: false,
+      ip_filter_enabled: false,
+      preallocate_all: false,
+      incomplete_files_ext: false,
+      torrent_content_layout: "NoSubfolder", // (4.3.2 replaced create_subfolder_enabled)
+      // The WebAPI's view of the torrents is refreshed on this timer (default 1500 ms).
+      refresh_interval: 50,
+    };
+    await api("app/setPreferences", new URLSearchParams({ json: JSON.stringify(prefs) }));
+    // A setting qBittorrent ignores (renamed in some version) would skew the run silently.
+    const got = JSON.parse(await api("app/preferences")) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(prefs)) {
+      if (got[k] !== v) console.error(`# ${what}: preference ${k}=${got[k]} (wanted ${v})`);
+    }
+    // The session re-binds its listen socket to the new address and port asynchronously.
+    await until(() => listening(ip, port), `waiting for ${ip}:${port}`);
+    const form = new FormData();
+    form.append("savepath", dir);
+    form.append("paused", "false");
+    // Let it hash-check the hard link like the other seeders do theirs.
+    form.append("skip_checking", "false");
+    form.append("contentLayout", "NoSubfolder");
+    const torrent = await Deno.readFile(ctx.torrent);
+    form.append("torrents", new Blob([torrent], { type: "application/x-bittorrent" }), "t.torrent");
+    const added = await api("torrents/add", form);
+    if (!added.includes("Ok")) throw new Error(`${what}: torrents/add answered "${added}"`);
+    await until(async () => {
+      const [t] = JSON.parse(await api(`torrents/info?hashes=${hash}`)) as QbtTorrent[];
+      if (t?.state === "error" || t?.state === "missingFiles") {
+        throw new Error(`${what}: torrent state ${t.state} (see ${profile})`);
+      }
+      return t !== undefined && t.progress >= 1 && SEEDING.includes(t.state);
+    }, "waiting for it to seed");
+  };
+  return { proc, ready };
 }
+
+interface QbtTorrent {
+  state: string;
+  progress: number;
+}
+
+/** qBittorrent states of a complete torrent that serves peers (queueing is off). */
+const SEEDING = ["uploading", "stalledUP", "forcedUP"];
+
+const listening = (hostname: string, port: number) =>
+  Deno.connect({ hostname, port }).then((c) => (c.close(), true), () => false);
 
 /** Downloads once with `client` into a fresh folder, checks the sha256 and removes it. */
 export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Promise<LeechResult> {
