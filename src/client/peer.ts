@@ -110,10 +110,12 @@ export class Peer {
 
   /**
    * Sends queued blocks one after another, waiting for the socket when its buffer is full, so
-   * a fast reader cannot make us hold more than about SEND_HIGH_WATER bytes for it.
+   * a fast reader cannot make us hold more than about SEND_HIGH_WATER bytes for it. `read`
+   * may answer synchronously with a borrowed view (valid until the next read): it is sent,
+   * which copies it, before anything else can run.
    */
   async serveUploads(
-    read: (r: BlockRef) => Promise<Uint8Array>,
+    read: (r: BlockRef) => Uint8Array | Promise<Uint8Array>,
     onSent: (bytes: number) => void,
   ): Promise<void> {
     if (this.#serving) return;
@@ -121,7 +123,8 @@ export class Peer {
     try {
       while (!this.conn.closed && this.#uploads.length > 0 && !this.amChoking) {
         const r = this.#uploads.shift()!;
-        const block = await read(r);
+        const got = read(r);
+        const block = got instanceof Promise ? await got : got;
         // A cancel or a choke may have arrived while we read; a sent block is not undone.
         if (this.amChoking || this.conn.closed) break;
         this.conn.sendPiece(r.index, r.begin, block);

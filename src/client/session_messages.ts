@@ -182,11 +182,17 @@ export class PeerMessageHandler {
       }
       return;
     }
+    const limiter = s.uploadLimiter;
     peer.serveUploads(
-      async (b) => {
-        await s.uploadLimiter?.take(b.length, s.signal);
-        return await s.storage.readBlock(b.index, b.begin, b.length);
-      },
+      // Unlimited: a synchronous read from the window cache when possible (no promise per
+      // block). Limited: the read waits for tokens, so it takes a copy.
+      (b) =>
+        limiter
+          ? limiter.take(b.length, s.signal).then(() =>
+            s.storage.readBlock(b.index, b.begin, b.length)
+          )
+          : s.storage.readBlockNow(b.index, b.begin, b.length) ??
+            s.storage.readBlock(b.index, b.begin, b.length),
       (bytes) => {
         s.uploaded += bytes;
         peer.up.add(bytes);

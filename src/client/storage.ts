@@ -43,6 +43,8 @@ interface Slot {
   /** Operations on one handle run one at a time: Deno has no pwrite, so seek+read/write. */
   tail: Promise<void>;
   busy: number;
+  /** Operations started through `#run` and not finished (running or waiting on `tail`). */
+  queued: number;
   /** Set once every path component was checked not to escape the output folder. */
   safe: boolean;
 }
@@ -93,6 +95,7 @@ export class Storage {
         writable: false,
         tail: Promise.resolve(),
         busy: 0,
+        queued: 0,
         safe: false,
       };
     });
@@ -124,18 +127,24 @@ export class Storage {
     return this.#meta;
   }
 
-  /** Reads `length` bytes at `begin` of piece `index` (for uploads). Pad files read as zeros. */
-  async readBlock(index: number, begin: number, length: number): Promise<Uint8Array> {
+  /**
+   * Block `begin..begin+length` of piece `index` for an upload, read synchronously through
+   * the window cache: a view valid only until the next call on this storage, so send (copy)
+   * it at once. Undefined when it cannot be read synchronously now (a file not open yet,
+   * another operation on it pending, a block across a window edge): use `readBlock`.
+   */
+  readBlockNow(index: number, begin: number, length: number): Uint8Array | undefined {
     if (this.#closed) throw new StorageError(this.root, "access", "storage closed");
     const size = this.layout.pieceSize(index);
-    const cached = await this.#windows.block(
-      index,
-      begin,
-      length,
-      size,
-      (start, out) => this.#read(index, start, out),
-    );
-    if (cached) return cached;
+    return this.#windows.block(index, begin, length, size, (start, out) => {
+      return this.#readSync(index, start, out);
+    });
+  }
+
+  /** Reads `length` bytes at `begin` of piece `index` (a copy). Pad files read as zeros. */
+  async readBlock(index: number, begin: number, length: number): Promise<Uint8Array> {
+    const now = this.readBlockNow(index, begin, length);
+    if (now) return now.slice();
     const out = new Uint8Array(length);
     const ok = await this.#read(index, begin, out);
     if (!ok) throw new StorageError(this.root, "read", `piece ${index} is not on disk`);
@@ -310,12 +319,46 @@ export class Storage {
     return results.every(Boolean);
   }
 
+  /**
+   * `#read` done synchronously, when every file it touches has an open handle and no
+   * operation pending (so nothing can interleave); undefined otherwise.
+   */
+  #readSync(index: number, begin: number, out: Uint8Array): boolean | undefined {
+    const ranges = this.layout.ranges(index, begin, out.length);
+    for (const r of ranges) {
+      const slot = this.#slots[r.fileIndex]!;
+      if (!slot.pad && (slot.file === undefined || slot.queued > 0)) return undefined;
+    }
+    for (const r of ranges) {
+      const part = out.subarray(r.pieceOffset - begin, r.pieceOffset - begin + r.length);
+      const slot = this.#slots[r.fileIndex]!;
+      if (slot.pad) {
+        part.fill(0);
+        continue;
+      }
+      this.#lru.delete(r.fileIndex);
+      this.#lru.add(r.fileIndex);
+      try {
+        slot.file!.seekSync(r.fileOffset, Deno.SeekMode.Start);
+        for (let done = 0; done < part.length;) {
+          const n = slot.file!.readSync(part.subarray(done));
+          if (n === null) return false;
+          done += n;
+        }
+      } catch (e) {
+        throw toStorageError(e, slot.path, "read");
+      }
+    }
+    return true;
+  }
+
   /** Runs `fn` with file `i`'s handle, after earlier operations on that file finished. */
   #run<T>(i: number, write: boolean, fn: (f: Deno.FsFile, s: Slot) => Promise<T>): Promise<T> {
     if (this.#closed) {
       return Promise.reject(new StorageError(this.root, "access", "storage closed"));
     }
     const slot = this.#slots[i]!;
+    slot.queued++;
     const result = slot.tail.then(async () => {
       slot.busy++;
       try {
@@ -325,6 +368,7 @@ export class Storage {
         throw toStorageError(e, slot.path, write ? "write" : "read");
       } finally {
         slot.busy--;
+        slot.queued--;
         const waiters = this.#waiters;
         this.#waiters = [];
         for (const w of waiters) w();

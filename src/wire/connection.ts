@@ -20,6 +20,7 @@ import {
   withDeadline,
   writeAll,
 } from "./socket.ts";
+import { WriteQueue } from "./write_queue.ts";
 
 /**
  * BEP 3 says peers drop links silent for two minutes, and libtorrent does exactly that (its
@@ -31,7 +32,7 @@ export const DEFAULT_KEEPALIVE_MS = 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 180_000;
 
 const READ_SIZE = 64 * 1024;
-// Queued messages are copied into one buffer of this size per write: one syscall for many
+// Queued messages are copied into chunks of this size, one write each: one syscall for many
 // small messages, and a few 16 KiB blocks per write when seeding.
 const WRITE_BATCH = 128 * 1024;
 
@@ -87,11 +88,6 @@ interface RemoteInfo {
   port: number;
 }
 
-interface PendingWrite {
-  bytes: Uint8Array;
-  pieceBytes: number;
-}
-
 /**
  * An established peer wire connection (handshake done). Outgoing messages are queued and
  * coalesced into few writes; incoming ones are delivered by {@link PeerConnection.run}.
@@ -122,12 +118,10 @@ export class PeerConnection {
   #idleTimeoutMs: number;
   #closed = false;
   #running = false;
-  #pending: PendingWrite[] = [];
-  #buffered = 0;
+  readonly #queue = new WriteQueue(WRITE_BATCH);
+  /** Bytes of the chunk being written (taken off the queue, still unsent). */
+  #inFlight = 0;
   #writing = false;
-  /** Block bytes among the queued writes: while uploading, writes wait to fill a batch. */
-  #pendingPieceBytes = 0;
-  #writeBuf: Uint8Array | undefined;
   #drainWaiters: { threshold: number; resolve: () => void }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastIn = performance.now();
@@ -229,7 +223,7 @@ export class PeerConnection {
 
   /** Bytes queued but not yet handed to the OS. */
   get bufferedAmount(): number {
-    return this.#buffered;
+    return this.#queue.size + this.#inFlight;
   }
 
   /** "host:port" of the peer. */
@@ -242,18 +236,19 @@ export class PeerConnection {
    * @returns false if the connection is closed (the message is dropped).
    */
   send(m: Message): boolean {
-    return this.#enqueue(encodeMessage(m), m.type === "piece" ? m.block.length : 0);
+    if (m.type === "piece") return this.sendPiece(m.index, m.begin, m.block);
+    return this.#enqueue(encodeMessage(m), false);
   }
 
   /**
    * Queues a piece message without first building a frame around the block. The block is
-   * read when the queue is flushed: do not modify it until then (await `drain()`).
+   * copied into the send queue at once: the caller may reuse it as soon as this returns.
    * @returns false if the connection is closed.
    */
   sendPiece(index: number, begin: number, block: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#enqueue(encodePieceHeader(index, begin, block.length), 0);
-    return this.#enqueue(block, block.length);
+    this.#enqueue(encodePieceHeader(index, begin, block.length), false);
+    return this.#enqueue(block, true);
   }
 
   /**
@@ -261,7 +256,7 @@ export class PeerConnection {
    * connection closed. Callers that queue a lot await this for backpressure.
    */
   drain(threshold = 0): Promise<void> {
-    if (this.#closed || this.#buffered <= threshold) return Promise.resolve();
+    if (this.#closed || this.bufferedAmount <= threshold) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push({ threshold, resolve }));
   }
 
@@ -303,10 +298,8 @@ export class PeerConnection {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     closeQuietly(this.#conn);
-    this.#pending = [];
-    this.#buffered = 0;
-    this.#pendingPieceBytes = 0;
-    this.#writeBuf = undefined;
+    this.#queue.clear();
+    this.#inFlight = 0;
     for (const waiter of this.#drainWaiters.splice(0)) waiter.resolve();
   }
 
@@ -318,11 +311,9 @@ export class PeerConnection {
     this.close();
   }
 
-  #enqueue(bytes: Uint8Array, pieceBytes: number): boolean {
+  #enqueue(bytes: Uint8Array, block: boolean): boolean {
     if (this.#closed) return false;
-    this.#pending.push({ bytes, pieceBytes });
-    this.#buffered += bytes.length;
-    this.#pendingPieceBytes += pieceBytes;
+    this.#queue.push(bytes, block);
     this.#lastOut = performance.now();
     if (!this.#writing) {
       this.#writing = true;
@@ -334,27 +325,27 @@ export class PeerConnection {
 
   async #flush(): Promise<void> {
     try {
-      while (this.#pending.length > 0 && !this.#closed) {
+      while (this.#queue.size > 0 && !this.#closed) {
         // An uploader queues blocks from promise callbacks (reads served from memory): a few
         // microtask turns let it queue a batch's worth, so the peer gets 128 KiB writes, not
         // one 16 KiB write (and one wake-up on its side) per block. No timer, no added latency
         // beyond this task.
         for (
           let i = 0;
-          i < 64 && this.#pendingPieceBytes > 0 && this.#buffered < WRITE_BATCH;
+          i < 64 && this.#queue.pieceBytes > 0 && this.#queue.size < WRITE_BATCH;
           i++
         ) {
           await null;
         }
         if (this.#closed) return;
-        const { bytes, count, pieceBytes } = this.#takeBatch();
-        await writeAll(this.#conn, bytes);
+        const chunk = this.#queue.take()!;
+        this.#inFlight = chunk.length;
+        await writeAll(this.#conn, chunk.buf.subarray(0, chunk.length));
         if (this.#closed) return;
-        this.#pending.splice(0, count);
-        this.#buffered -= bytes.length;
-        this.#pendingPieceBytes -= pieceBytes;
-        this.bytesOut += bytes.length;
-        this.pieceBytesOut += pieceBytes;
+        this.#inFlight = 0;
+        this.#queue.recycle(chunk);
+        this.bytesOut += chunk.length;
+        this.pieceBytesOut += chunk.pieceBytes;
         this.#wakeDrainWaiters();
       }
     } catch (e) {
@@ -364,32 +355,11 @@ export class PeerConnection {
     }
   }
 
-  /**
-   * The bytes of the next write: the queue head copied together up to WRITE_BATCH, or a
-   * single entry larger than that as is. Entries stay queued until their write completes.
-   */
-  #takeBatch(): { bytes: Uint8Array; count: number; pieceBytes: number } {
-    const first = this.#pending[0]!;
-    if (this.#pending.length === 1 || first.bytes.length >= WRITE_BATCH) {
-      return { bytes: first.bytes, count: 1, pieceBytes: first.pieceBytes };
-    }
-    this.#writeBuf ??= new Uint8Array(WRITE_BATCH);
-    let length = 0, count = 0, pieceBytes = 0;
-    for (const entry of this.#pending) {
-      if (length + entry.bytes.length > WRITE_BATCH) break;
-      this.#writeBuf.set(entry.bytes, length);
-      length += entry.bytes.length;
-      pieceBytes += entry.pieceBytes;
-      count++;
-    }
-    return { bytes: this.#writeBuf.subarray(0, length), count, pieceBytes };
-  }
-
   #wakeDrainWaiters() {
     if (this.#drainWaiters.length === 0) return;
     const waiting = [];
     for (const waiter of this.#drainWaiters) {
-      if (this.#buffered <= waiter.threshold) waiter.resolve();
+      if (this.bufferedAmount <= waiter.threshold) waiter.resolve();
       else waiting.push(waiter);
     }
     this.#drainWaiters = waiting;

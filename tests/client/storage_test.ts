@@ -246,3 +246,31 @@ Deno.test("resume: matching sizes and mtimes skip hashing; any change re-hashes"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("storage: readBlockNow reads open files synchronously; readBlock returns copies", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { meta, data } = makeTorrent(SPANNING, 4096);
+    const w = await Storage.open(meta, dir);
+    await writeAll(w, meta, data);
+    await w.close();
+    const s = await Storage.open(meta, dir, { create: false });
+    // No handle open yet: the caller must take the asynchronous path.
+    assert.equal(s.readBlockNow(2, 1000, 3000), undefined);
+    const copy = await s.readBlock(2, 1000, 3000);
+    assert.deepEqual(copy, data.slice(2 * 4096 + 1000, 2 * 4096 + 4000));
+    copy.fill(0);
+    // Now every file of piece 2 is open and idle: answered at once, from the window.
+    const view = s.readBlockNow(2, 1000, 3000);
+    assert.deepEqual(view, data.slice(2 * 4096 + 1000, 2 * 4096 + 4000));
+    for (let i = 0; i < meta.pieceCount; i++) {
+      const size = s.layout.pieceSize(i);
+      const block = s.readBlockNow(i, 0, size) ?? await s.readBlock(i, 0, size);
+      assert.deepEqual(block, pieceOf(meta, data, i), `piece ${i}`);
+    }
+    await s.close();
+    assert.throws(() => s.readBlockNow(0, 0, 1), /storage closed/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -196,6 +196,27 @@ Deno.test("PeerConnection: a megabyte of blocks with drain() backpressure arrive
   await atA.done;
 });
 
+Deno.test("PeerConnection: sendPiece copies the block, so its buffer can be reused at once", async () => {
+  const { a, b } = await connectedPair();
+  const reused = new Uint8Array(16384);
+  const sent: Uint8Array[] = [];
+  const at = collect(a, 40);
+  for (let n = 0; n < 40; n++) {
+    reused.fill(n + 1);
+    sent.push(reused.slice());
+    b.sendPiece(n, 0, reused);
+  }
+  reused.fill(0xee);
+  await at.until;
+  assert.deepEqual(
+    at.messages.map((m) => m.type === "piece" ? m.block : undefined),
+    sent,
+  );
+  a.close();
+  b.close();
+  await at.done;
+});
+
 Deno.test("PeerConnection: an unknown info hash is refused on both sides", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept().then((conn) =>
