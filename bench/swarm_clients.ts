@@ -54,6 +54,8 @@ export interface LeechResult {
 const BTX_FLAGS = (Deno.env.get("BTX_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
 /** A command to run `btx get` under, e.g. BTX_WRAP="strace -c -f -o /tmp/strace.txt". */
 const BTX_WRAP = (Deno.env.get("BTX_WRAP") ?? "").split(" ").filter((f) => f !== "");
+/** The same for the libtorrent leecher (LT_WRAP="strace -c -f -o /tmp/lt.txt"). */
+const LT_WRAP = (Deno.env.get("LT_WRAP") ?? "").split(" ").filter((f) => f !== "");
 const PY = "/usr/bin/python3"; // Debian's: the only python here with libtorrent
 const LEECH_TIMEOUT_MS = 900_000;
 
@@ -331,6 +333,7 @@ async function leechBtx(
 async function leechLibtorrent(ctx: Ctx, out: string, port: number, timeFile: string, log: string) {
   const p = new Proc([
     ...timed(timeFile),
+    ...LT_WRAP,
     PY,
     ctx.ltPeer,
     "leech",

@@ -1,3 +1,4 @@
+import { BLOCK_SIZE } from "../torrent/layout.ts";
 import type { PeerConnection } from "../wire/mod.ts";
 import { Bitfield } from "./bitfield.ts";
 import { PipelineSizer } from "./pipeline.ts";
@@ -8,6 +9,18 @@ export interface BlockRef {
   index: number;
   begin: number;
   length: number;
+}
+
+/** Blocks per piece in request keys: pieces up to 16 GiB (as the picker's block keys). */
+const KEY_BLOCKS = 2 ** 20;
+
+/**
+ * The key of our request for the block at `begin` of piece `index` in `Peer.requestedAt`
+ * (a number: no string built per block). -1 for a begin no request of ours can have.
+ */
+export function requestKey(index: number, begin: number): number {
+  if (begin % BLOCK_SIZE !== 0 || begin >= KEY_BLOCKS * BLOCK_SIZE) return -1;
+  return index * KEY_BLOCKS + begin / BLOCK_SIZE;
 }
 
 /** Requests from a peer beyond this many queued are dropped (we advertise `reqq` 500). */
@@ -25,8 +38,8 @@ export class Peer {
   amInterested = false;
   peerChoking = true;
   peerInterested = false;
-  /** When each outstanding request (`index:begin`) was sent: measures request latency. */
-  readonly requestedAt = new Map<string, number>();
+  /** When each outstanding request (by `requestKey`) was sent: measures request latency. */
+  readonly requestedAt = new Map<number, number>();
   /** Lowest request latency seen lately (ms): the round trip without the peer's queueing. */
   minLatencyMs = Infinity;
   /** Our request pipeline depth for this peer (bandwidth-delay product, capped by `reqq`). */

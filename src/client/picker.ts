@@ -28,6 +28,10 @@ const HAVE = 2;
 /** Block keys in the per-peer index: index * 2^20 + block (pieces up to 16 GiB). */
 const KEY_SHIFT = 2 ** 20;
 
+const NONE: readonly PeerRequest[] = Object.freeze([]);
+const NOTHING: ReceiveResult = Object.freeze({ cancel: NONE });
+const DUPLICATE: ReceiveResult = Object.freeze({ duplicate: true, cancel: NONE });
+
 /** A piece with at least one block requested or received. */
 interface Active {
   index: number;
@@ -170,20 +174,20 @@ export class PiecePicker {
     data: Uint8Array,
     _now: number,
   ): ReceiveResult {
-    const cancel: PeerRequest[] = [];
     const p = this.#active.get(index);
     const b = begin / BLOCK_SIZE;
     if (
       !p || !Number.isInteger(b) || b >= p.state.length || data.length !== length ||
       length !== blockLength(p.size, b) || p.state[b] === RECEIVED
     ) {
-      return { duplicate: true, cancel };
+      return DUPLICATE;
     }
+    let cancel: PeerRequest[] | undefined;
     const holders = p.holders[b];
     if (holders) {
       for (const key of holders.keys()) {
         this.#byPeer.get(key)?.delete(index * KEY_SHIFT + b);
-        if (key !== peerKey) cancel.push({ peerKey: key, index, begin, length });
+        if (key !== peerKey) (cancel ??= []).push({ peerKey: key, index, begin, length });
       }
       p.holders[b] = undefined;
     } else {
@@ -197,7 +201,9 @@ export class PiecePicker {
       ? this.#pool.pop()!
       : new Uint8Array(p.size);
     p.buffer.set(data, begin);
-    return p.received === p.state.length ? { complete: p.buffer, cancel } : { cancel };
+    if (p.received === p.state.length) return { complete: p.buffer, cancel: cancel ?? NONE };
+    // The common case, once per block: no allocation.
+    return cancel ? { cancel } : NOTHING;
   }
 
   /** Piece `index` passed its hash check (or was found on disk): we have it. */

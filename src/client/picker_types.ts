@@ -27,11 +27,11 @@ export interface ReceiveResult {
    * The picker reuses this memory for a later piece after `verified`/`failed`: finish with it
    * (write it) before calling either.
    */
-  complete?: Uint8Array;
+  readonly complete?: Uint8Array;
   /** The block was not wanted any more (already received, or not part of an active piece). */
-  duplicate?: boolean;
+  readonly duplicate?: boolean;
   /** Endgame: other peers that were asked for this block; send them a `cancel`. */
-  cancel: PeerRequest[];
+  readonly cancel: readonly PeerRequest[];
 }
 
 export interface TimeoutResult {

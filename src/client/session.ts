@@ -6,7 +6,7 @@ import { Announcer } from "./announce.ts";
 import { Choker } from "./choker.ts";
 import type { Client } from "./client.ts";
 import { type PeerAddress, PeerDialer } from "./dialer.ts";
-import { Peer } from "./peer.ts";
+import { Peer, requestKey } from "./peer.ts";
 import { PeerMessageHandler } from "./session_messages.ts";
 import { PiecePicker } from "./picker.ts";
 import { RateMeter } from "./rate.ts";
@@ -325,7 +325,7 @@ export class TorrentSession {
     const { expired, snubbed } = this.picker.timeouts(now, REQUEST_TIMEOUT_MS);
     for (const r of expired) {
       const p = this.peers.get(r.peerKey);
-      p?.requestedAt.delete(`${r.index}:${r.begin}`);
+      p?.requestedAt.delete(requestKey(r.index, r.begin));
       p?.conn.send({ type: "cancel", index: r.index, begin: r.begin, length: r.length });
     }
     for (const key of snubbed) {

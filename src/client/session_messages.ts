@@ -6,7 +6,7 @@ import {
   type Message,
 } from "../wire/mod.ts";
 import { Bitfield } from "./bitfield.ts";
-import { MAX_REQUEST_LENGTH, type Peer } from "./peer.ts";
+import { MAX_REQUEST_LENGTH, type Peer, requestKey } from "./peer.ts";
 import { requestBatch } from "./pipeline.ts";
 import { MAX_STRIKES, type TorrentSession } from "./session.ts";
 
@@ -124,7 +124,7 @@ export class PeerMessageHandler {
         return this.#onBlock(peer, m.index, m.begin, m.block);
       case "reject":
         s.picker.rejected(peer.key, m.index, m.begin);
-        peer.requestedAt.delete(`${m.index}:${m.begin}`);
+        peer.requestedAt.delete(requestKey(m.index, m.begin));
         // No immediate re-request from this peer: it would likely refuse again, at network
         // speed. Others take the block at once; this peer gets requests at the next tick.
         if (peer.peerChoking) peer.allowedFast.delete(m.index);
@@ -213,29 +213,30 @@ export class PeerMessageHandler {
     const now = performance.now();
     const picked = s.picker.pick({ key: peer.key, has, count: want, now });
     for (const r of picked) {
-      peer.requestedAt.set(`${r.index}:${r.begin}`, now);
-      peer.conn.send({ type: "request", ...r });
+      peer.requestedAt.set(requestKey(r.index, r.begin), now);
+      peer.conn.sendRequest(r.index, r.begin, r.length);
     }
   }
 
   #onBlock(peer: Peer, index: number, begin: number, block: Uint8Array) {
     const s = this.#s;
     const now = performance.now();
-    const sentAt = peer.requestedAt.get(`${index}:${begin}`);
+    const key = requestKey(index, begin);
+    const sentAt = peer.requestedAt.get(key);
     peer.down.add(block.length);
     s.downRate.add(block.length);
     s.downloaded += block.length;
     // Only blocks we asked this peer for (and still want from it) are used: otherwise any peer
     // could slip garbage into pieces others are filling and get them banned for the hash.
     if (sentAt === undefined) return;
-    peer.requestedAt.delete(`${index}:${begin}`);
+    peer.requestedAt.delete(key);
     peer.minLatencyMs = Math.min(peer.minLatencyMs, Math.max(1, now - sentAt));
     peer.lastBlockAt = now;
     peer.snubbed = false;
     const result = s.picker.received(peer.key, index, begin, block.length, block, now);
     for (const c of result.cancel) {
       const other = s.peers.get(c.peerKey);
-      other?.requestedAt.delete(`${c.index}:${c.begin}`);
+      other?.requestedAt.delete(requestKey(c.index, c.begin));
       other?.conn.send({ type: "cancel", index: c.index, begin: c.begin, length: c.length });
     }
     if (result.complete) this.#onPiece(index, result.complete);

@@ -8,7 +8,13 @@ import {
   HANDSHAKE_START_LENGTH,
   type HandshakeStart,
 } from "./handshake.ts";
-import { encodeMessage, encodePieceHeader, type Message } from "./messages.ts";
+import {
+  encodeMessage,
+  encodePieceHeader,
+  encodeRequestInto,
+  type Message,
+  REQUEST_LENGTH,
+} from "./messages.ts";
 import {
   closeQuietly,
   formatPeer,
@@ -119,6 +125,8 @@ export class PeerConnection {
   #closed = false;
   #running = false;
   readonly #queue = new WriteQueue(WRITE_BATCH);
+  /** Small messages are encoded here, then copied into the queue. */
+  readonly #scratch = new Uint8Array(REQUEST_LENGTH);
   /** Bytes of the chunk being written (taken off the queue, still unsent). */
   #inFlight = 0;
   #writing = false;
@@ -238,6 +246,16 @@ export class PeerConnection {
   send(m: Message): boolean {
     if (m.type === "piece") return this.sendPiece(m.index, m.begin, m.block);
     return this.#enqueue(encodeMessage(m), false);
+  }
+
+  /**
+   * Queues a `request` (the same as `send({ type: "request", ... })`), encoded into a reused
+   * buffer: a downloader sends one per block, so no object or array is allocated for it.
+   * @returns false if the connection is closed.
+   */
+  sendRequest(index: number, begin: number, length: number): boolean {
+    if (this.#closed) return false;
+    return this.#enqueue(encodeRequestInto(this.#scratch, index, begin, length), false);
   }
 
   /**

@@ -114,6 +114,24 @@ export function encodeMessage(m: Message): Uint8Array {
   }
 }
 
+/** Bytes of an encoded `request` (and `cancel`, `reject`) message. */
+export const REQUEST_LENGTH = 17;
+
+/** Encodes `request index begin length` into `out` (17 bytes or more); returns that frame. */
+export function encodeRequestInto(
+  out: Uint8Array,
+  index: number,
+  begin: number,
+  length: number,
+): Uint8Array {
+  putU32(out, 0, 13, "frame length");
+  out[4] = MessageId.request;
+  putU32(out, 5, index, "index");
+  putU32(out, 9, begin, "begin");
+  putU32(out, 13, length, "length");
+  return out.subarray(0, REQUEST_LENGTH);
+}
+
 /**
  * The 13-byte frame header of a piece message carrying `blockLength` bytes. Writing this and
  * then the block sends a piece without building a copy of the block.

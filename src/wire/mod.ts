@@ -26,10 +26,12 @@ export {
   decodeMessage,
   encodeMessage,
   encodePieceHeader,
+  encodeRequestInto,
   type Message,
   MessageId,
   type MessageType,
   PIECE_HEADER_LENGTH,
+  REQUEST_LENGTH,
 } from "./messages.ts";
 export { DEFAULT_MAX_FRAME, FrameParser, type FrameParserOptions } from "./frame.ts";
 export {

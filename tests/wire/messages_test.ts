@@ -4,7 +4,9 @@ import {
   decodeMessage,
   encodeMessage,
   encodePieceHeader,
+  encodeRequestInto,
   type Message,
+  REQUEST_LENGTH,
   WireError,
 } from "../../src/wire/mod.ts";
 import { hex } from "./helpers.ts";
@@ -123,4 +125,14 @@ Deno.test("encodeMessage rejects numbers that do not fit their field", () => {
   );
   assert.throws(() => encodeMessage({ type: "port", port: 65536 }), RangeError);
   assert.throws(() => encodeMessage({ type: "extended", id: 256, payload: hex("") }), RangeError);
+});
+
+Deno.test("encodeRequestInto writes the same bytes as encodeMessage, into a reused buffer", () => {
+  const scratch = new Uint8Array(32).fill(0xaa);
+  const r = { type: "request", index: 70000, begin: 16384 * 3, length: 16384 } as const;
+  const bytes = encodeRequestInto(scratch, r.index, r.begin, r.length);
+  assert.equal(bytes.buffer, scratch.buffer);
+  assert.deepEqual(bytes, encodeMessage(r));
+  assert.equal(bytes.length, REQUEST_LENGTH);
+  assert.throws(() => encodeRequestInto(scratch, -1, 0, 1), RangeError);
 });
