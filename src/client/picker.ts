@@ -1,5 +1,6 @@
 import { BLOCK_SIZE } from "../torrent/layout.ts";
 import type { Bitfield } from "./bitfield.ts";
+import { BlockHolders } from "./holders.ts";
 
 import type {
   BlockRequest,
@@ -38,7 +39,7 @@ interface Active {
   size: number;
   state: Uint8Array;
   /** Per block: peers that were asked for it and when. Set exactly for REQUESTED blocks. */
-  holders: (Map<string, number> | undefined)[];
+  holders: BlockHolders;
   buffer: Uint8Array | undefined;
   wanted: number;
   received: number;
@@ -183,13 +184,18 @@ export class PiecePicker {
       return DUPLICATE;
     }
     let cancel: PeerRequest[] | undefined;
-    const holders = p.holders[b];
-    if (holders) {
-      for (const key of holders.keys()) {
-        this.#byPeer.get(key)?.delete(index * KEY_SHIFT + b);
-        if (key !== peerKey) (cancel ??= []).push({ peerKey: key, index, begin, length });
+    if (p.state[b] === REQUESTED) {
+      const only = p.holders.only(b);
+      if (only !== undefined) {
+        this.#byPeer.get(only)?.delete(index * KEY_SHIFT + b);
+        if (only !== peerKey) cancel = [{ peerKey: only, index, begin, length }];
+      } else {
+        for (const key of p.holders.keys(b)) {
+          this.#byPeer.get(key)?.delete(index * KEY_SHIFT + b);
+          if (key !== peerKey) (cancel ??= []).push({ peerKey: key, index, begin, length });
+        }
       }
-      p.holders[b] = undefined;
+      p.holders.clear(b);
     } else {
       p.wanted--; // came back after a timeout or release: still useful
       this.#wanted--;
@@ -251,7 +257,7 @@ export class PiecePicker {
     for (const [peerKey, keys] of this.#byPeer) {
       for (const key of keys) {
         const p = this.#active.get(Math.floor(key / KEY_SHIFT))!;
-        const at = p.holders[key % KEY_SHIFT]!.get(peerKey)!;
+        const at = p.holders.at(key % KEY_SHIFT, peerKey)!;
         if (at > now - ms) continue;
         keys.delete(key);
         expired.push({ peerKey, ...this.#giveBack(peerKey, key) });
@@ -282,15 +288,15 @@ export class PiecePicker {
       let w = 0;
       let r = 0;
       for (let b = 0; b < p.state.length; b++) {
-        const holders = p.holders[b];
+        const holders = p.holders.count(b);
         const st = p.state[b];
         if (st === WANTED) w++;
         if (st === RECEIVED) r++;
-        if ((st === REQUESTED) !== (holders !== undefined && holders.size > 0)) {
-          fail(`piece ${p.index} block ${b} state ${st} with ${holders?.size ?? 0} holders`);
+        if ((st === REQUESTED) !== (holders > 0)) {
+          fail(`piece ${p.index} block ${b} state ${st} with ${holders} holders`);
         }
-        if (holders && holders.size > this.#maxDup) fail(`block ${p.index}/${b} over-duplicated`);
-        for (const key of holders?.keys() ?? []) {
+        if (holders > this.#maxDup) fail(`block ${p.index}/${b} over-duplicated`);
+        for (const key of p.holders.keys(b)) {
           requests++;
           if (!this.#byPeer.get(key)?.has(p.index * KEY_SHIFT + b)) fail(`index lacks ${key}`);
         }
@@ -313,7 +319,7 @@ export class PiecePicker {
     for (let b = 0; b < p.state.length && out.length < peer.count; b++) {
       if (p.state[b] !== WANTED) continue;
       p.state[b] = REQUESTED;
-      p.holders[b] = new Map([[peer.key, peer.now]]);
+      p.holders.add(b, peer.key, peer.now);
       p.wanted--;
       this.#wanted--;
       this.#index(peer.key).add(p.index * KEY_SHIFT + b);
@@ -325,9 +331,9 @@ export class PiecePicker {
     for (const p of this.#active.values()) {
       if (!peer.has.has(p.index)) continue;
       for (let b = 0; b < p.state.length && out.length < peer.count; b++) {
-        const holders = p.holders[b];
-        if (!holders || holders.size >= this.#maxDup || holders.has(peer.key)) continue;
-        holders.set(peer.key, peer.now);
+        const holders = p.holders.count(b);
+        if (holders === 0 || holders >= this.#maxDup || p.holders.has(b, peer.key)) continue;
+        p.holders.add(b, peer.key, peer.now);
         this.#index(peer.key).add(p.index * KEY_SHIFT + b);
         out.push({ index: p.index, begin: b * BLOCK_SIZE, length: blockLength(p.size, b) });
       }
@@ -373,7 +379,7 @@ export class PiecePicker {
       index,
       size,
       state: new Uint8Array(blocks),
-      holders: new Array(blocks).fill(undefined),
+      holders: new BlockHolders(blocks),
       buffer: undefined,
       wanted: blocks,
       received: 0,
@@ -410,20 +416,16 @@ export class PiecePicker {
 
   /** Removes every request of block `b` (used when the whole piece goes away). */
   #unrequest(p: Active, b: number): void {
-    for (const key of p.holders[b]?.keys() ?? []) {
-      this.#byPeer.get(key)?.delete(p.index * KEY_SHIFT + b);
-    }
-    p.holders[b] = undefined;
+    for (const key of p.holders.keys(b)) this.#byPeer.get(key)?.delete(p.index * KEY_SHIFT + b);
+    p.holders.clear(b);
   }
 
   /** One peer no longer holds block `key` (already removed from its index). */
   #giveBack(peerKey: string, key: number): BlockRequest {
     const p = this.#active.get(Math.floor(key / KEY_SHIFT))!;
     const b = key % KEY_SHIFT;
-    const holders = p.holders[b]!;
-    holders.delete(peerKey);
-    if (holders.size === 0) {
-      p.holders[b] = undefined;
+    p.holders.remove(b, peerKey);
+    if (p.holders.count(b) === 0) {
       p.state[b] = WANTED;
       p.wanted++;
       this.#wanted++;
