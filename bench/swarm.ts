@@ -21,6 +21,7 @@ import { decode, isDict, isInt } from "../src/bencode/mod.ts";
 import { parseMetainfo } from "../src/torrent/mod.ts";
 import { type Metainfo } from "../src/torrent/mod.ts";
 import {
+  btxFlags,
   type Ctx,
   type LeechResult,
   qbittorrentVersion,
@@ -141,6 +142,7 @@ async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Pr
     Deno.execPath(),
     "run",
     "-A",
+    ...btxFlags(ctx.mainTs),
     ctx.mainTs,
     "tracker",
     "--host",

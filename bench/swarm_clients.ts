@@ -10,7 +10,7 @@
  * Seeders (btx seed, libtorrent, qBittorrent-nox) are ready once they have hash-checked their
  * hard link of the data and seed; qBittorrent says so over its WebUI API, the others on stdout.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Metainfo } from "../src/torrent/mod.ts";
 import { Proc, readTimed, run, sleep, timed } from "./swarm_procs.ts";
 
@@ -51,7 +51,20 @@ export interface LeechResult {
 }
 
 /** Extra `deno run` flags for btx processes, e.g. BTX_DENO_FLAGS="--cpu-prof --cpu-prof-dir=D". */
-const BTX_FLAGS = (Deno.env.get("BTX_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
+const EXTRA_FLAGS = (Deno.env.get("BTX_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
+
+/**
+ * The runtime flags btx runs with for users (`--v8-flags=...` of the `btx` task in the
+ * deno.json beside `mainTs`), then BTX_DENO_FLAGS: btx is measured as it is shipped.
+ */
+export function btxFlags(mainTs: string): string[] {
+  let task = "";
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(join(dirname(mainTs), "deno.json")));
+    task = String(config?.tasks?.btx ?? "");
+  } catch { /* no deno.json: no flags */ }
+  return [...(task.match(/--v8-flags=\S+/g) ?? []), ...EXTRA_FLAGS];
+}
 /** A command to run `btx get` under, e.g. BTX_WRAP="strace -c -f -o /tmp/strace.txt". */
 const BTX_WRAP = (Deno.env.get("BTX_WRAP") ?? "").split(" ").filter((f) => f !== "");
 /** The same for the libtorrent leecher (LT_WRAP="strace -c -f -o /tmp/lt.txt"). */
@@ -86,7 +99,7 @@ export async function startSeeder(ctx: Ctx, kind: SeederKind, i: number): Promis
       Deno.execPath(),
       "run",
       "-A",
-      ...BTX_FLAGS,
+      ...btxFlags(ctx.mainTs),
       ctx.mainTs,
       "seed",
       ctx.torrent,
@@ -313,7 +326,7 @@ async function leechBtx(
     Deno.execPath(),
     "run",
     "-A",
-    ...BTX_FLAGS,
+    ...btxFlags(mainTs),
     mainTs,
     "get",
     ctx.torrent,

@@ -32,7 +32,11 @@ start() {
       opentracker -f "$WORK/ot.conf" -i 127.0.0.1 -p "$PORT" -P "$PORT" >"$WORK/ot.log" 2>&1 &
       PID=$! ;;
     btx)
-      deno run --allow-net --allow-read --allow-write --allow-env --allow-sys "$ROOT/main.ts" \
+      # The runtime flags of deno.json's btx task (as users run it), then BTX_DENO_FLAGS.
+      # shellcheck disable=SC2086 # word-split on purpose
+      deno run --allow-net --allow-read --allow-write --allow-env --allow-sys \
+        $(grep -o '"btx": "[^"]*"' "$ROOT/deno.json" | grep -o -- '--v8-flags=[^ "]*') \
+        ${BTX_DENO_FLAGS:-} "$ROOT/main.ts" \
         tracker --host 127.0.0.1 --port "$PORT" --torrents-dir "$WORK/torrents" >"$WORK/btx.log" 2>&1 &
       PID=$! ;;
     *) echo "unknown tracker $1"; return 1 ;;
