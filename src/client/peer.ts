@@ -23,8 +23,8 @@ export function requestKey(index: number, begin: number): number {
   return index * KEY_BLOCKS + begin / BLOCK_SIZE;
 }
 
-/** Requests from a peer beyond this many queued are dropped (we advertise `reqq` 500). */
-export const MAX_QUEUED_UPLOADS = 1000;
+/** Requests from a peer beyond this many queued are dropped (we advertise `reqq` 2000). */
+export const MAX_QUEUED_UPLOADS = 4000;
 /** Largest block we serve; BEP 3 clients ask for 16 KiB, some up to 128 KiB. */
 export const MAX_REQUEST_LENGTH = 128 * 1024;
 /** Above this many queued outgoing bytes we wait for the socket before reading more blocks. */

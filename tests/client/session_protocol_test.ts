@@ -139,7 +139,7 @@ Deno.test("the extension handshake carries v, reqq, p and yourip (BEP 10)", asyn
     assert.equal(m.id, EXTENDED_HANDSHAKE_ID);
     const h = decodeExtendedHandshake(m.payload);
     assert.match(h.v ?? "", /^btx /);
-    assert.equal(h.reqq, 500);
+    assert.equal(h.reqq, 2000);
     assert.equal(h.p, client.port);
     assert.deepEqual(h.yourip, Uint8Array.from([127, 0, 0, 1]));
     // Nothing verified yet: BEP 6 `have none` rather than an empty bitfield.
