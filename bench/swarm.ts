@@ -171,7 +171,12 @@ async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Pr
         await run("sync", []);
         const before = seeders.map((s) => cpuSeconds(s.proc.pid) ?? 0);
         const result = await runLeecher(ctx, name, r);
-        seederCpu += seeders.reduce((t, s, i) => t + (cpuSeconds(s.proc.pid) ?? 0) - before[i]!, 0);
+        // Over the leecher's whole life, so a leecher that makes seeders work harder shows it.
+        result.seederCpu = seeders.reduce(
+          (t, s, i) => t + (cpuSeconds(s.proc.pid) ?? 0) - before[i]!,
+          0,
+        );
+        seederCpu += result.seederCpu;
         log(formatRow(result));
         results.push(result);
       }
@@ -199,8 +204,8 @@ function median(xs: number[]): number {
 
 function downloadTable(results: LeechResult[]): string {
   const rows = [
-    "| leecher | MB/s (median) | s | MB/s per run | CPU s | CPU s per GiB | peak RSS MB | exit s | sha256 |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| leecher | MB/s (median) | s | MB/s per run | CPU s | CPU s per GiB | seeders' CPU s | peak RSS MB | exit s | sha256 |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   ];
   const best = new Map<string, number>();
   for (const name of leechers) {
@@ -212,7 +217,9 @@ function downloadTable(results: LeechResult[]): string {
     rows.push(
       `| ${name} | ${mbps.toFixed(0)} | ${median(rs.map((r) => r.seconds)).toFixed(2)} | ` +
         `${rs.map((r) => r.mbps.toFixed(0)).join(", ")} | ${cpu.toFixed(2)} | ` +
-        `${(cpu / (size / 1024 ** 3)).toFixed(2)} | ${mb(Math.max(...rs.map((r) => r.rss)))} | ` +
+        `${(cpu / (size / 1024 ** 3)).toFixed(2)} | ` +
+        `${median(rs.map((r) => r.seederCpu ?? 0)).toFixed(2)} | ` +
+        `${mb(Math.max(...rs.map((r) => r.rss)))} | ` +
         `${median(rs.map((r) => r.exitSeconds)).toFixed(2)} | ` +
         `${rs.every((r) => r.sha256ok) ? "ok" : "MISMATCH"} |`,
     );

@@ -48,6 +48,8 @@ export interface LeechResult {
   cpu: number;
   rss: number;
   sha256ok: boolean;
+  /** CPU seconds all seeders used while this leecher ran (set by the download phase). */
+  seederCpu?: number;
 }
 
 /** Extra `deno run` flags for btx processes, e.g. BTX_DENO_FLAGS="--cpu-prof --cpu-prof-dir=D". */
