@@ -10,7 +10,7 @@ import {
 } from "./handshake.ts";
 import {
   encodeMessage,
-  encodePieceHeader,
+  encodePieceHeaderInto,
   encodeRequestInto,
   type Message,
   REQUEST_LENGTH,
@@ -265,7 +265,7 @@ export class PeerConnection {
    */
   sendPiece(index: number, begin: number, block: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#enqueue(encodePieceHeader(index, begin, block.length), false);
+    this.#enqueue(encodePieceHeaderInto(this.#scratch, index, begin, block.length), false);
     return this.#enqueue(block, true);
   }
 
@@ -370,6 +370,7 @@ export class PeerConnection {
       this.#fail(e);
     } finally {
       this.#writing = false;
+      if (this.#queue.size === 0) this.#queue.trim(1);
     }
   }
 

@@ -137,12 +137,21 @@ export function encodeRequestInto(
  * then the block sends a piece without building a copy of the block.
  */
 export function encodePieceHeader(index: number, begin: number, blockLength: number): Uint8Array {
-  const out = new Uint8Array(PIECE_HEADER_LENGTH);
+  return encodePieceHeaderInto(new Uint8Array(PIECE_HEADER_LENGTH), index, begin, blockLength);
+}
+
+/** `encodePieceHeader` into `out` (13 bytes or more, reused by the caller); returns the header. */
+export function encodePieceHeaderInto(
+  out: Uint8Array,
+  index: number,
+  begin: number,
+  blockLength: number,
+): Uint8Array {
   putU32(out, 0, 9 + blockLength, "block length");
   out[4] = MessageId.piece;
   putU32(out, 5, index, "index");
   putU32(out, 9, begin, "begin");
-  return out;
+  return out.subarray(0, PIECE_HEADER_LENGTH);
 }
 
 /**

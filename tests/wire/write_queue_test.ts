@@ -45,3 +45,22 @@ Deno.test("WriteQueue: a taken chunk is closed to later pushes, and its buffer i
   assert.equal(q.size, 0);
   assert.equal(q.take(), undefined);
 });
+
+Deno.test("WriteQueue: a busy queue reuses its written buffers; trim lets an idle one go", () => {
+  const q = new WriteQueue(16);
+  for (let i = 0; i < 4; i++) q.push(bytes(16, i));
+  const chunks = [q.take()!, q.take()!, q.take()!, q.take()!];
+  for (const c of chunks) q.recycle(c);
+  const reused = new Set(chunks.map((c) => c.buf));
+  for (let i = 0; i < 4; i++) q.push(bytes(16, i));
+  for (let c = q.take(); c !== undefined; c = q.take()) {
+    assert.ok(reused.has(c.buf), "a new buffer while spare ones were kept");
+    q.recycle(c);
+  }
+  q.trim(1);
+  q.push(bytes(16, 0));
+  q.push(bytes(16, 1));
+  const [a, b] = [q.take()!, q.take()!];
+  assert.ok(reused.has(a.buf));
+  assert.ok(!reused.has(b.buf), "trim(1) kept more than one spare buffer");
+});
