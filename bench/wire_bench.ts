@@ -71,3 +71,15 @@ Deno.bench("FrameParser (borrowBlocks): same 64 KiB reads, blocks as views", {
   }
   if (pieces !== BLOCKS) throw new Error(`parsed ${pieces} of ${BLOCKS} pieces`);
 });
+
+Deno.bench("FrameParser (borrowBlocks): 10,007-byte reads, split blocks lent too", {
+  group: "parse",
+}, () => {
+  const parser = new FrameParser({ borrowBlocks: true });
+  let pieces = 0;
+  for (const chunk of oddChunks) {
+    parser.push(chunk);
+    for (let m = parser.next(); m !== undefined; m = parser.next()) pieces++;
+  }
+  if (pieces !== BLOCKS) throw new Error(`parsed ${pieces} of ${BLOCKS} pieces`);
+});
