@@ -1,6 +1,7 @@
 import { BLOCK_SIZE } from "../torrent/layout.ts";
 import type { Bitfield } from "./bitfield.ts";
 import { BlockHolders } from "./holders.ts";
+import { bestIdlePieces, IDLE } from "./picker_scan.ts";
 
 import type {
   BlockRequest,
@@ -23,7 +24,6 @@ export type {
 const WANTED = 0;
 const REQUESTED = 1;
 const RECEIVED = 2;
-const IDLE = 0;
 const ACTIVE = 1;
 const HAVE = 2;
 /** Block keys in the per-peer index: index * 2^20 + block (pieces up to 16 GiB). */
@@ -153,7 +153,11 @@ export class PiecePicker {
       // which would otherwise mean a scan for every block received.
       const capped = this.#active.size > 0 && this.#unverified + this.#minPiece > this.#cap;
       if (!capped && this.#idleAvail > 0) {
-        for (const index of this.#candidates(peer, out.length)) {
+        const best = bestIdlePieces(this.#pieceState, this.#avail, this.#rank, peer.has, {
+          count: peer.count - out.length,
+          rarestFirst: this.have.count() >= this.#randomFirst,
+        });
+        for (const index of best) {
           if (out.length >= peer.count) break;
           const size = this.#layout.pieceSize(index);
           if (this.#active.size > 0 && this.#unverified + size > this.#cap) break;
@@ -338,39 +342,6 @@ export class PiecePicker {
         out.push({ index: p.index, begin: b * BLOCK_SIZE, length: blockLength(p.size, b) });
       }
     }
-  }
-
-  /**
-   * One pass over all pieces: the best new pieces for this peer (enough to fill its request
-   * count even if each had one block).
-   */
-  #candidates(peer: PickPeer, taken: number): number[] {
-    const k = peer.count - taken;
-    const rarest = this.have.count() >= this.#randomFirst;
-    // Runs once per new piece over every piece: typed arrays and locals only, and the k best
-    // kept sorted with their scores (avail * 2^32 + rank, or rank alone while random-first).
-    const state = this.#pieceState, avail = this.#avail, rank = this.#rank;
-    const seed = peer.has.isComplete();
-    const best: number[] = [];
-    const scores: number[] = [];
-    let worst = Infinity;
-    for (let i = 0; i < state.length; i++) {
-      const a = avail[i]!;
-      if (state[i] !== IDLE || a === 0) continue;
-      if (!seed && !peer.has.has(i)) continue;
-      const score = rarest ? a * 4294967296 + rank[i]! : rank[i]!;
-      if (score >= worst) continue;
-      let at = best.length === k ? k - 1 : best.length;
-      while (at > 0 && scores[at - 1]! > score) {
-        best[at] = best[at - 1]!;
-        scores[at] = scores[at - 1]!;
-        at--;
-      }
-      best[at] = i;
-      scores[at] = score;
-      if (best.length === k) worst = scores[k - 1]!;
-    }
-    return best;
   }
 
   #start(index: number, size: number): Active {
