@@ -224,8 +224,9 @@ export class PeerMessageHandler {
     const now = performance.now();
     const key = requestKey(index, begin);
     const sentAt = peer.requestedAt.get(key);
-    peer.down.add(block.length);
-    s.downRate.add(block.length);
+    // The time is passed: it is already read, and a clock read is an op call per block.
+    peer.down.add(block.length, now);
+    s.downRate.add(block.length, now);
     s.downloaded += block.length;
     // Only blocks we asked this peer for (and still want from it) are used: otherwise any peer
     // could slip garbage into pieces others are filling and get them banned for the hash.
