@@ -5,6 +5,8 @@
 # announcing (keep-alive) until 1,000,000 announces from distinct peers and prints the RSS.
 # cpu_us_per_announce is the tracker process's user+system CPU per announce in the close run.
 #   TRACKERS="opentracker btx"  THREADS=2 CONNS=64 DURATION=15s NHASHES=1000 TOTAL=1000000
+# TRACKERS may also name floor-serve and floor-ffi (bench/http_floor.ts): a fixed reply through
+# Deno.serve or through raw syscalls, the least each way of serving HTTP costs here.
 # wrk and the tracker share the machine's cores: the numbers are for that setup.
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -38,6 +40,10 @@ start() {
         $(grep -o '"btx": "[^"]*"' "$ROOT/deno.json" | grep -o -- '--v8-flags=[^ "]*') \
         ${BTX_DENO_FLAGS:-} "$ROOT/main.ts" \
         tracker --host 127.0.0.1 --port "$PORT" --torrents-dir "$WORK/torrents" >"$WORK/btx.log" 2>&1 &
+      PID=$! ;;
+    floor-serve | floor-ffi)
+      # Not trackers: the cost of answering HTTP at all, with Deno.serve or raw syscalls.
+      deno run -A "$HERE/http_floor.ts" "${1#floor-}" "$PORT" >"$WORK/floor.log" 2>&1 &
       PID=$! ;;
     *) echo "unknown tracker $1"; return 1 ;;
   esac
