@@ -26,7 +26,7 @@ import {
   withDeadline,
   writeAll,
 } from "./socket.ts";
-import { WriteQueue } from "./write_queue.ts";
+import { WRITE_CHUNK, WriteQueue } from "./write_queue.ts";
 
 /**
  * BEP 3 says peers drop links silent for two minutes, and libtorrent does exactly that (its
@@ -40,7 +40,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 180_000;
 const READ_SIZE = 64 * 1024;
 // Queued messages are copied into chunks of this size, one write each: one syscall for many
 // small messages, and a few 16 KiB blocks per write when seeding.
-const WRITE_BATCH = 128 * 1024;
+const WRITE_BATCH = WRITE_CHUNK;
 
 /** Timers and limits of an established connection. */
 export interface PeerConnectionOptions {
@@ -124,7 +124,7 @@ export class PeerConnection {
   #idleTimeoutMs: number;
   #closed = false;
   #running = false;
-  readonly #queue = new WriteQueue(WRITE_BATCH);
+  readonly #queue = new WriteQueue();
   /** Small messages are encoded here, then copied into the queue. */
   readonly #scratch = new Uint8Array(REQUEST_LENGTH);
   /** Bytes of the chunk being written (taken off the queue, still unsent). */
@@ -370,7 +370,6 @@ export class PeerConnection {
       this.#fail(e);
     } finally {
       this.#writing = false;
-      if (this.#queue.size === 0) this.#queue.trim(1);
     }
   }
 

@@ -1,6 +1,3 @@
-/** Spare buffers kept at most: a few more than a sender's high-water mark (1 MiB) holds. */
-const MAX_SPARE = 12;
-
 /** Outgoing bytes staged for a socket, in chunks that are written one at a time. */
 export interface WriteChunk {
   /** The chunk's buffer; bytes `0..length` are to be written. */
@@ -11,21 +8,46 @@ export interface WriteChunk {
 }
 
 /**
- * A connection's send queue. Bytes are copied in when queued, into chunks of `chunkSize`, so
- * a caller may reuse its buffer at once (an uploader's read buffer, a frame header) and one
- * write carries many messages. Written chunks come back through `recycle`, so a busy
- * connection allocates no buffer per write.
+ * Written chunks' buffers, for the next chunks of any connection. Shared and bounded: a busy
+ * connection allocates no buffer per write (a fresh, zeroed one per write cost a seeder ~0.14
+ * s per GiB), an idle one holds none, and all spares together stay under `max` buffers.
+ */
+export class ChunkPool {
+  readonly #free: Uint8Array[] = [];
+  constructor(readonly chunkSize: number, readonly max: number) {}
+
+  /** Buffers waiting for reuse. */
+  get size(): number {
+    return this.#free.length;
+  }
+
+  take(): Uint8Array {
+    return this.#free.pop() ?? new Uint8Array(this.chunkSize);
+  }
+
+  give(buf: Uint8Array): void {
+    if (buf.length === this.chunkSize && this.#free.length < this.max) this.#free.push(buf);
+  }
+}
+
+/** Chunk size of the connections' queues: a few 16 KiB blocks per write when seeding. */
+export const WRITE_CHUNK = 128 * 1024;
+/** The pool every connection shares: 32 spares, 4 MiB, about four busy uploads' worth. */
+export const sharedChunks: ChunkPool = new ChunkPool(WRITE_CHUNK, 32);
+
+/**
+ * A connection's send queue. Bytes are copied in when queued, into chunks from `pool`, so a
+ * caller may reuse its buffer at once (an uploader's read buffer, a frame header) and one
+ * write carries many messages. Written chunks go back to the pool through `recycle`.
  */
 export class WriteQueue {
-  readonly chunkSize: number;
+  readonly #pool: ChunkPool;
   readonly #chunks: WriteChunk[] = [];
-  /** Buffers of written chunks, for the next ones (see `trim`). */
-  readonly #spare: Uint8Array[] = [];
   #size = 0;
   #pieceBytes = 0;
 
-  constructor(chunkSize: number) {
-    this.chunkSize = Math.max(1, chunkSize);
+  constructor(pool: ChunkPool = sharedChunks) {
+    this.#pool = pool;
   }
 
   /** Bytes queued (not including a chunk taken for writing). */
@@ -44,7 +66,7 @@ export class WriteQueue {
     while (at < bytes.length) {
       let last = this.#chunks.at(-1);
       if (!last || last.length === last.buf.length) {
-        last = { buf: this.#newBuffer(), length: 0, pieceBytes: 0 };
+        last = { buf: this.#pool.take(), length: 0, pieceBytes: 0 };
         this.#chunks.push(last);
       }
       const n = Math.min(bytes.length - at, last.buf.length - last.length);
@@ -68,31 +90,15 @@ export class WriteQueue {
     return chunk;
   }
 
-  /** A taken chunk was written: its buffer may be reused. */
+  /** A taken chunk was written: its buffer goes back to the pool. */
   recycle(chunk: WriteChunk): void {
-    if (chunk.buf.length === this.chunkSize && this.#spare.length < MAX_SPARE) {
-      this.#spare.push(chunk.buf);
-    }
+    this.#pool.give(chunk.buf);
   }
 
-  /**
-   * Keeps at most `keep` spare buffers. Call it when the queue runs empty: a busy connection
-   * reuses its buffers (a fresh, zeroed one per write cost a seeder ~0.14 s per GiB), an
-   * idle one does not hold them.
-   */
-  trim(keep: number): void {
-    if (this.#spare.length > keep) this.#spare.length = keep;
-  }
-
-  /** Drops everything queued. */
+  /** Drops everything queued; the buffers go back to the pool. */
   clear(): void {
-    this.#chunks.length = 0;
+    for (const c of this.#chunks.splice(0)) this.#pool.give(c.buf);
     this.#size = 0;
     this.#pieceBytes = 0;
-    this.#spare.length = 0;
-  }
-
-  #newBuffer(): Uint8Array {
-    return this.#spare.pop() ?? new Uint8Array(this.chunkSize);
   }
 }

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { WriteQueue } from "../../src/wire/write_queue.ts";
+import { ChunkPool, WriteQueue } from "../../src/wire/write_queue.ts";
 
 const bytes = (n: number, seed: number) =>
   Uint8Array.from({ length: n }, (_, i) => (i + seed) & 0xff);
 
 Deno.test("WriteQueue: bytes are copied in, in order, across chunks", () => {
-  const q = new WriteQueue(100);
+  const q = new WriteQueue(new ChunkPool(100, 4));
   const header = bytes(13, 1);
   const block = bytes(250, 7);
   q.push(header);
@@ -30,7 +30,7 @@ Deno.test("WriteQueue: bytes are copied in, in order, across chunks", () => {
 });
 
 Deno.test("WriteQueue: a taken chunk is closed to later pushes, and its buffer is reused", () => {
-  const q = new WriteQueue(64);
+  const q = new WriteQueue(new ChunkPool(64, 4));
   q.push(bytes(10, 0));
   const first = q.take()!;
   q.push(bytes(5, 3));
@@ -46,21 +46,21 @@ Deno.test("WriteQueue: a taken chunk is closed to later pushes, and its buffer i
   assert.equal(q.take(), undefined);
 });
 
-Deno.test("WriteQueue: a busy queue reuses its written buffers; trim lets an idle one go", () => {
-  const q = new WriteQueue(16);
-  for (let i = 0; i < 4; i++) q.push(bytes(16, i));
-  const chunks = [q.take()!, q.take()!, q.take()!, q.take()!];
-  for (const c of chunks) q.recycle(c);
-  const reused = new Set(chunks.map((c) => c.buf));
-  for (let i = 0; i < 4; i++) q.push(bytes(16, i));
-  for (let c = q.take(); c !== undefined; c = q.take()) {
-    assert.ok(reused.has(c.buf), "a new buffer while spare ones were kept");
-    q.recycle(c);
-  }
-  q.trim(1);
-  q.push(bytes(16, 0));
-  q.push(bytes(16, 1));
-  const [a, b] = [q.take()!, q.take()!];
-  assert.ok(reused.has(a.buf));
-  assert.ok(!reused.has(b.buf), "trim(1) kept more than one spare buffer");
+Deno.test("ChunkPool: shared by queues, bounded, idle queues hold no buffers", () => {
+  const pool = new ChunkPool(16, 3);
+  const a = new WriteQueue(pool);
+  const b = new WriteQueue(pool);
+  for (let i = 0; i < 5; i++) a.push(bytes(16, i));
+  const written = [];
+  for (let c = a.take(); c !== undefined; c = a.take()) written.push(c);
+  for (const c of written) a.recycle(c);
+  assert.equal(pool.size, 3, "the pool kept more than its bound");
+  // Another connection's next chunks come from what the first one wrote.
+  b.push(bytes(40, 0));
+  const reused = new Set(written.map((c) => c.buf));
+  for (let c = b.take(); c !== undefined; c = b.take()) assert.ok(reused.has(c.buf));
+  assert.equal(pool.size, 0);
+  b.push(bytes(16, 1));
+  b.clear();
+  assert.equal(pool.size, 1, "clear() gave the queued buffer back");
 });
