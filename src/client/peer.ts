@@ -1,6 +1,7 @@
 import { BLOCK_SIZE } from "../torrent/layout.ts";
 import type { PeerConnection } from "../wire/mod.ts";
 import { Bitfield } from "./bitfield.ts";
+import { BLOCK_KEY_SHIFT } from "./picker_types.ts";
 import { PipelineSizer } from "./pipeline.ts";
 import { RateMeter } from "./rate.ts";
 
@@ -11,16 +12,13 @@ export interface BlockRef {
   length: number;
 }
 
-/** Blocks per piece in request keys: pieces up to 16 GiB (as the picker's block keys). */
-const KEY_BLOCKS = 2 ** 20;
-
 /**
- * The key of our request for the block at `begin` of piece `index` in `Peer.requestedAt`
- * (a number: no string built per block). -1 for a begin no request of ours can have.
+ * The key of our request for the block at `begin` of piece `index` in `Peer.requestedAt`:
+ * the picker's block key (BLOCK_KEY_SHIFT). -1 for a begin no request of ours can have.
  */
 export function requestKey(index: number, begin: number): number {
-  if (begin % BLOCK_SIZE !== 0 || begin >= KEY_BLOCKS * BLOCK_SIZE) return -1;
-  return index * KEY_BLOCKS + begin / BLOCK_SIZE;
+  if (begin % BLOCK_SIZE !== 0 || begin >= BLOCK_KEY_SHIFT * BLOCK_SIZE) return -1;
+  return index * BLOCK_KEY_SHIFT + begin / BLOCK_SIZE;
 }
 
 /** Requests from a peer beyond this many queued are dropped (we advertise `reqq` 2000). */

@@ -3,8 +3,9 @@ import type { Bitfield } from "./bitfield.ts";
 import { BlockHolders } from "./holders.ts";
 import { bestIdlePieces, IDLE } from "./picker_scan.ts";
 
-import type {
-  BlockRequest,
+import {
+  BLOCK_KEY_SHIFT,
+  type BlockRequest,
   PeerRequest,
   PickerOptions,
   PickPeer,
@@ -26,8 +27,6 @@ const REQUESTED = 1;
 const RECEIVED = 2;
 const ACTIVE = 1;
 const HAVE = 2;
-/** Block keys in the per-peer index: index * 2^20 + block (pieces up to 16 GiB). */
-const KEY_SHIFT = 2 ** 20;
 
 const NONE: readonly PeerRequest[] = Object.freeze([]);
 const NOTHING: ReceiveResult = Object.freeze({ cancel: NONE });
@@ -191,11 +190,11 @@ export class PiecePicker {
     if (p.state[b] === REQUESTED) {
       const only = p.holders.only(b);
       if (only !== undefined) {
-        this.#byPeer.get(only)?.delete(index * KEY_SHIFT + b);
+        this.#byPeer.get(only)?.delete(index * BLOCK_KEY_SHIFT + b);
         if (only !== peerKey) cancel = [{ peerKey: only, index, begin, length }];
       } else {
         for (const key of p.holders.keys(b)) {
-          this.#byPeer.get(key)?.delete(index * KEY_SHIFT + b);
+          this.#byPeer.get(key)?.delete(index * BLOCK_KEY_SHIFT + b);
           if (key !== peerKey) (cancel ??= []).push({ peerKey: key, index, begin, length });
         }
       }
@@ -250,7 +249,7 @@ export class PiecePicker {
 
   /** The peer rejected one request (BEP 6): that block is wanted again. */
   rejected(peerKey: string, index: number, begin: number): void {
-    const key = index * KEY_SHIFT + begin / BLOCK_SIZE;
+    const key = index * BLOCK_KEY_SHIFT + begin / BLOCK_SIZE;
     if (this.#byPeer.get(peerKey)?.delete(key)) this.#giveBack(peerKey, key);
   }
 
@@ -260,8 +259,8 @@ export class PiecePicker {
     const snubbed: string[] = [];
     for (const [peerKey, keys] of this.#byPeer) {
       for (const key of keys) {
-        const p = this.#active.get(Math.floor(key / KEY_SHIFT))!;
-        const at = p.holders.at(key % KEY_SHIFT, peerKey)!;
+        const p = this.#active.get(Math.floor(key / BLOCK_KEY_SHIFT))!;
+        const at = p.holders.at(key % BLOCK_KEY_SHIFT, peerKey)!;
         if (at > now - ms) continue;
         keys.delete(key);
         expired.push({ peerKey, ...this.#giveBack(peerKey, key) });
@@ -302,7 +301,9 @@ export class PiecePicker {
         if (holders > this.#maxDup) fail(`block ${p.index}/${b} over-duplicated`);
         for (const key of p.holders.keys(b)) {
           requests++;
-          if (!this.#byPeer.get(key)?.has(p.index * KEY_SHIFT + b)) fail(`index lacks ${key}`);
+          if (!this.#byPeer.get(key)?.has(p.index * BLOCK_KEY_SHIFT + b)) {
+            fail(`index lacks ${key}`);
+          }
         }
       }
       if (w !== p.wanted || r !== p.received) fail(`piece ${p.index} counters`);
@@ -326,7 +327,7 @@ export class PiecePicker {
       p.holders.add(b, peer.key, peer.now);
       p.wanted--;
       this.#wanted--;
-      this.#index(peer.key).add(p.index * KEY_SHIFT + b);
+      this.#index(peer.key).add(p.index * BLOCK_KEY_SHIFT + b);
       out.push({ index: p.index, begin: b * BLOCK_SIZE, length: blockLength(p.size, b) });
     }
   }
@@ -338,7 +339,7 @@ export class PiecePicker {
         const holders = p.holders.count(b);
         if (holders === 0 || holders >= this.#maxDup || p.holders.has(b, peer.key)) continue;
         p.holders.add(b, peer.key, peer.now);
-        this.#index(peer.key).add(p.index * KEY_SHIFT + b);
+        this.#index(peer.key).add(p.index * BLOCK_KEY_SHIFT + b);
         out.push({ index: p.index, begin: b * BLOCK_SIZE, length: blockLength(p.size, b) });
       }
     }
@@ -387,14 +388,16 @@ export class PiecePicker {
 
   /** Removes every request of block `b` (used when the whole piece goes away). */
   #unrequest(p: Active, b: number): void {
-    for (const key of p.holders.keys(b)) this.#byPeer.get(key)?.delete(p.index * KEY_SHIFT + b);
+    for (const key of p.holders.keys(b)) {
+      this.#byPeer.get(key)?.delete(p.index * BLOCK_KEY_SHIFT + b);
+    }
     p.holders.clear(b);
   }
 
   /** One peer no longer holds block `key` (already removed from its index). */
   #giveBack(peerKey: string, key: number): BlockRequest {
-    const p = this.#active.get(Math.floor(key / KEY_SHIFT))!;
-    const b = key % KEY_SHIFT;
+    const p = this.#active.get(Math.floor(key / BLOCK_KEY_SHIFT))!;
+    const b = key % BLOCK_KEY_SHIFT;
     p.holders.remove(b, peerKey);
     if (p.holders.count(b) === 0) {
       p.state[b] = WANTED;

@@ -1,6 +1,13 @@
 // The scheduler's public data shapes, kept apart so picker.ts stays about its logic.
 import type { Bitfield } from "./bitfield.ts";
 
+/**
+ * Blocks are keyed as piece index * BLOCK_KEY_SHIFT + block number (pieces up to 16 GiB of
+ * 16 KiB blocks): one number, no string, in the picker's per-peer index and a peer's
+ * outstanding requests.
+ */
+export const BLOCK_KEY_SHIFT = 2 ** 20;
+
 /** A block to ask a peer for (a BEP 3 `request` message). */
 export interface BlockRequest {
   index: number;

@@ -60,7 +60,7 @@ export class ReadWindowCache {
     for (const [key, window] of this.#windows) {
       if (Math.floor(key / KEY_SHIFT) !== index) continue;
       this.#windows.delete(key);
-      this.#free.push(new Uint8Array(window.buffer, window.byteOffset, READ_WINDOW));
+      this.#free.push(whole(window));
     }
   }
 
@@ -71,8 +71,13 @@ export class ReadWindowCache {
     if (this.#windows.size >= MAX_WINDOWS) {
       const [key, oldest] = this.#windows.entries().next().value!;
       this.#windows.delete(key);
-      return new Uint8Array(oldest.buffer, oldest.byteOffset, READ_WINDOW);
+      return whole(oldest);
     }
     return new Uint8Array(READ_WINDOW);
   }
+}
+
+/** The whole READ_WINDOW buffer under a (possibly shorter) window. */
+function whole(window: Uint8Array): Uint8Array {
+  return new Uint8Array(window.buffer, window.byteOffset, READ_WINDOW);
 }

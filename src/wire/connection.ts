@@ -38,9 +38,6 @@ export const DEFAULT_KEEPALIVE_MS = 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 180_000;
 
 const READ_SIZE = 64 * 1024;
-// Queued messages are copied into chunks of this size, one write each: one syscall for many
-// small messages, and a few 16 KiB blocks per write when seeding.
-const WRITE_BATCH = WRITE_CHUNK;
 
 /** Timers and limits of an established connection. */
 export interface PeerConnectionOptions {
@@ -350,7 +347,7 @@ export class PeerConnection {
         // beyond this task.
         for (
           let i = 0;
-          i < 64 && this.#queue.pieceBytes > 0 && this.#queue.size < WRITE_BATCH;
+          i < 64 && this.#queue.pieceBytes > 0 && this.#queue.size < WRITE_CHUNK;
           i++
         ) {
           await null;

@@ -71,13 +71,8 @@ export function encodeMessage(m: Message): Uint8Array {
     }
     case "request":
     case "cancel":
-    case "reject": {
-      const out = frame(MessageId[m.type], 12);
-      putU32(out, 5, m.index, "index");
-      putU32(out, 9, m.begin, "begin");
-      putU32(out, 13, m.length, "length");
-      return out;
-    }
+    case "reject":
+      return blockRefInto(new Uint8Array(REQUEST_LENGTH), MessageId[m.type], m);
     case "piece": {
       const out = new Uint8Array(PIECE_HEADER_LENGTH + m.block.length);
       out.set(encodePieceHeader(m.index, m.begin, m.block.length));
@@ -124,11 +119,20 @@ export function encodeRequestInto(
   begin: number,
   length: number,
 ): Uint8Array {
+  return blockRefInto(out, MessageId.request, { index, begin, length });
+}
+
+/** A request, cancel or reject frame (id `id`) written into `out`. */
+function blockRefInto(
+  out: Uint8Array,
+  id: number,
+  r: { index: number; begin: number; length: number },
+): Uint8Array {
   putU32(out, 0, 13, "frame length");
-  out[4] = MessageId.request;
-  putU32(out, 5, index, "index");
-  putU32(out, 9, begin, "begin");
-  putU32(out, 13, length, "length");
+  out[4] = id;
+  putU32(out, 5, r.index, "index");
+  putU32(out, 9, r.begin, "begin");
+  putU32(out, 13, r.length, "length");
   return out.subarray(0, REQUEST_LENGTH);
 }
 
