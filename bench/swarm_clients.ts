@@ -12,7 +12,7 @@
  */
 import { dirname, join } from "node:path";
 import type { Metainfo } from "../src/torrent/mod.ts";
-import { Proc, readTimed, run, sleep, timed } from "./swarm_procs.ts";
+import { envWords, listening, Proc, readTimed, run, sleep, timed } from "./swarm_procs.ts";
 
 export const SEEDER_KINDS = ["btx", "qbittorrent", "libtorrent"] as const;
 export type SeederKind = typeof SEEDER_KINDS[number];
@@ -53,7 +53,7 @@ export interface LeechResult {
 }
 
 /** Extra `deno run` flags for btx processes, e.g. BTX_DENO_FLAGS="--cpu-prof --cpu-prof-dir=D". */
-const EXTRA_FLAGS = (Deno.env.get("BTX_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
+const EXTRA_FLAGS = envWords("BTX_DENO_FLAGS");
 
 /**
  * The runtime flags btx runs with for users (`--v8-flags=...` of the `btx` task in the
@@ -68,9 +68,9 @@ export function btxFlags(mainTs: string): string[] {
   return [...(task.match(/--v8-flags=\S+/g) ?? []), ...EXTRA_FLAGS];
 }
 /** A command to run `btx get` under, e.g. BTX_WRAP="strace -c -f -o /tmp/strace.txt". */
-const BTX_WRAP = (Deno.env.get("BTX_WRAP") ?? "").split(" ").filter((f) => f !== "");
+const BTX_WRAP = envWords("BTX_WRAP");
 /** The same for the libtorrent leecher (LT_WRAP="strace -c -f -o /tmp/lt.txt"). */
-const LT_WRAP = (Deno.env.get("LT_WRAP") ?? "").split(" ").filter((f) => f !== "");
+const LT_WRAP = envWords("LT_WRAP");
 const PY = "/usr/bin/python3"; // Debian's: the only python here with libtorrent
 const LEECH_TIMEOUT_MS = 900_000;
 
@@ -261,9 +261,6 @@ interface QbtTorrent {
 
 /** qBittorrent states of a complete torrent that serves peers (queueing is off). */
 const SEEDING = ["uploading", "stalledUP", "forcedUP"];
-
-const listening = (hostname: string, port: number) =>
-  Deno.connect({ hostname, port }).then((c) => (c.close(), true), () => false);
 
 /** Downloads once with `client` into a fresh folder, checks the sha256 and removes it. */
 export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Promise<LeechResult> {

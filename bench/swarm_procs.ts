@@ -170,18 +170,14 @@ export async function run(cmd: string, args: string[], cwd?: string): Promise<st
   return new TextDecoder().decode(out.stdout);
 }
 
-/** Resolves once something accepts TCP connections on host:port. */
-export async function waitPort(hostname: string, port: number, timeoutMs = 20_000) {
-  const end = performance.now() + timeoutMs;
-  while (performance.now() < end) {
-    try {
-      (await Deno.connect({ hostname, port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${hostname}:${port}`);
+/** True when something accepts a TCP connection on host:port right now. */
+export function listening(hostname: string, port: number): Promise<boolean> {
+  return Deno.connect({ hostname, port }).then((c) => (c.close(), true), () => false);
+}
+
+/** The words of environment variable `name` (a command prefix or extra flags), or none. */
+export function envWords(name: string): string[] {
+  return (Deno.env.get(name) ?? "").split(" ").filter((w) => w !== "");
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
