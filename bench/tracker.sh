@@ -33,13 +33,15 @@ start() {
       printf 'access.whitelist %s\n' "$HASHES" >"$WORK/ot.conf"
       opentracker -f "$WORK/ot.conf" -i 127.0.0.1 -p "$PORT" -P "$PORT" >"$WORK/ot.log" 2>&1 &
       PID=$! ;;
-    btx)
+    btx | btx-deno)
       # The runtime flags of deno.json's btx task (as users run it), then BTX_DENO_FLAGS.
+      # btx-deno is btx tracker on Deno.serve instead of its epoll server.
       # shellcheck disable=SC2086 # word-split on purpose
-      deno run --allow-net --allow-read --allow-write --allow-env --allow-sys \
+      deno run --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-ffi \
         $(grep -o '"btx": "[^"]*"' "$ROOT/deno.json" | grep -o -- '--v8-flags=[^ "]*') \
         ${BTX_DENO_FLAGS:-} "$ROOT/main.ts" \
-        tracker --host 127.0.0.1 --port "$PORT" --torrents-dir "$WORK/torrents" >"$WORK/btx.log" 2>&1 &
+        tracker --host 127.0.0.1 --port "$PORT" --torrents-dir "$WORK/torrents" \
+        --http "$([ "$1" = btx-deno ] && echo deno || echo auto)" >"$WORK/btx.log" 2>&1 &
       PID=$! ;;
     floor-serve | floor-ffi)
       # Not trackers: the cost of answering HTTP at all, with Deno.serve or raw syscalls.

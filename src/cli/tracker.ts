@@ -18,7 +18,9 @@ Options:
   --allow-ip-param      honour the announce "ip" parameter (trusted networks only)
   --trust-proxy         take the peer address from X-Forwarded-For
   --max-peers N         peers kept per swarm (default 100000)
-  --max-swarms N        swarms kept (default 100000)`;
+  --max-swarms N        swarms kept (default 100000)
+  --http ENGINE         HTTP server: epoll (Linux, needs --allow-ffi), deno (Deno.serve), or
+                        auto (default: epoll where it can run)`;
 
 export const trackerCommand: Command = {
   name: "tracker",
@@ -38,8 +40,13 @@ export const trackerCommand: Command = {
       "trust-proxy": { type: "boolean" },
       "max-peers": { type: "string" },
       "max-swarms": { type: "string" },
+      http: { type: "string" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const http = values.http ?? "auto";
+    if (http !== "auto" && http !== "epoll" && http !== "deno") {
+      throw new UsageError(`--http must be auto, epoll or deno, not "${http}"`);
+    }
     const allowed = values["whitelist-file"] === undefined
       ? []
       : (await Deno.readTextFile(values["whitelist-file"])).split(/\s+/).filter((l) => l !== "");
@@ -56,10 +63,14 @@ export const trackerCommand: Command = {
       trustProxy: values["trust-proxy"] === true,
       maxPeersPerSwarm: intFlag(values["max-peers"], "max-peers", 100_000, 1),
       maxSwarms: intFlag(values["max-swarms"], "max-swarms", 100_000, 1),
+      http,
       onWarning: (m) => io.err(`btx tracker: ${m}`),
     });
     const { catalog } = running.tracker;
-    io.out(`tracker listening on port ${running.port}, ${catalog?.size ?? 0} published torrents`);
+    io.out(
+      `tracker listening on port ${running.port} (${running.http} HTTP server), ` +
+        `${catalog?.size ?? 0} published torrents`,
+    );
     for (const url of running.urls) io.out(`announce URL: ${url}`);
     await untilStopped(io);
     io.out("stopping tracker");
