@@ -63,13 +63,16 @@ export interface TrackerApp {
   store: SwarmStore;
   catalog: TorrentCatalog | undefined;
   /**
-   * The announce handler without routing, for the server's fast path: full request URL,
-   * socket peer address and X-Forwarded-For in, bencoded reply (always HTTP 200) out.
+   * The announce handler without routing, for the server's fast path: full request URL (or
+   * just its path and query), socket peer address and X-Forwarded-For in, bencoded reply
+   * (always HTTP 200) out. With `borrow` the reply may be a view of a buffer that the next
+   * announce overwrites, for a server that copies it out at once.
    */
   announce(
     url: string,
     remote: string | undefined,
     forwarded?: string | null,
+    borrow?: boolean,
   ): Uint8Array<ArrayBuffer>;
   /** Stops the sweep and health-check timers (waits for a health round in progress). */
   close(): Promise<void>;
@@ -134,6 +137,7 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
     url: string,
     remote: string | undefined,
     forwarded?: string | null,
+    borrow = false,
   ): Uint8Array<ArrayBuffer> {
     try {
       const req = parseAnnounceUrl(url);
@@ -166,6 +170,7 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
         minInterval,
         compact: req.compact,
         noPeerId: req.noPeerId,
+        borrow,
       }) as Uint8Array<ArrayBuffer>;
     } catch (e) {
       return failureReply(refusal(e, warn)) as Uint8Array<ArrayBuffer>;

@@ -62,70 +62,72 @@ export function headEnd(buf: Uint8Array, start: number, end: number): number {
   return -1;
 }
 
-/** A parsed head; its header fields stay bytes until someone asks for them. */
+/** A parsed head; its field lines stay one string until someone asks for them. */
 class ParsedHead implements RequestHead {
-  #raw: Uint8Array | null;
+  #fields: string | null;
   #headers: [string, string][] | null = null;
 
   constructor(
     readonly method: string,
     readonly target: string,
     readonly minor: 0 | 1,
-    raw: Uint8Array,
+    fields: string,
     readonly keepAlive: boolean,
     readonly contentLength: number,
     readonly expectContinue: boolean,
     readonly length: number,
   ) {
-    this.#raw = raw;
+    this.#fields = fields;
   }
 
   get headers(): [string, string][] {
     if (this.#headers === null) {
-      const raw = this.#raw!;
-      this.#headers = [];
-      this.#raw = null;
-      forEachField(raw, 0, raw.length, (n0, n1, v0, v1) => {
-        this.#headers!.push([text(raw, n0, n1).toLowerCase(), text(raw, v0, v1)]);
-      });
+      // Lines already checked by scanField: name, colon, value.
+      const headers: [string, string][] = [];
+      for (const line of this.#fields!.split("\n")) {
+        const colon = line.indexOf(":");
+        if (colon <= 0) continue; // the empty line
+        const name = line.slice(0, colon).toLowerCase();
+        headers.push([name, line.slice(colon + 1).replace(OWS_AND_CR, "")]);
+      }
+      this.#headers = headers;
+      this.#fields = null;
     }
     return this.#headers;
   }
 }
 
+const OWS_AND_CR = /^[ \t]+|[ \t\r]+$/g;
+
+/** The field line {@link scanField} found: name [0, 1) and value [2, 3) as buffer indices. */
+const FIELD = new Int32Array(4);
+
 /**
- * Calls `fn` with the name and value ranges of each field line in `buf[start, end)` (which
- * ends with the head's empty line). Throws HttpError 400 on a malformed line: whitespace
- * before the colon, obsolete line folding, control characters.
+ * Scans the field line at `buf[i, end)` into FIELD and returns the index after it, or -1 at
+ * the head's empty line. Throws HttpError 400 on a malformed line: whitespace before the
+ * colon, obsolete line folding, control characters.
  */
-function forEachField(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  fn: (name0: number, name1: number, value0: number, value1: number) => void,
-): void {
-  let i = start;
-  while (i < end) {
-    let lineEnd = buf.indexOf(LF, i);
-    if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
-    const stop = lineEnd > i && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-    if (stop === i) return; // the empty line
-    let k = i;
-    while (k < stop && TCHAR[buf[k]!] === 1) k++;
-    if (k === i || k === stop || buf[k] !== COLON) {
-      throw new HttpError(400, "malformed header line");
-    }
-    let v0 = k + 1;
-    let v1 = stop;
-    while (v0 < v1 && (buf[v0] === SP || buf[v0] === HTAB)) v0++;
-    while (v1 > v0 && (buf[v1 - 1] === SP || buf[v1 - 1] === HTAB)) v1--;
-    for (let j = v0; j < v1; j++) {
-      const b = buf[j]!;
-      if ((b < SP && b !== HTAB) || b === 127) throw new HttpError(400, "bad header value");
-    }
-    fn(i, k, v0, v1);
-    i = lineEnd + 1;
+function scanField(buf: Uint8Array, i: number, end: number): number {
+  let lineEnd = buf.indexOf(LF, i);
+  if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
+  const stop = lineEnd > i && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+  if (stop === i) return -1;
+  let k = i;
+  while (k < stop && TCHAR[buf[k]!] === 1) k++;
+  if (k === i || k === stop || buf[k] !== COLON) throw new HttpError(400, "malformed header line");
+  let v0 = k + 1;
+  let v1 = stop;
+  while (v0 < v1 && (buf[v0] === SP || buf[v0] === HTAB)) v0++;
+  while (v1 > v0 && (buf[v1 - 1] === SP || buf[v1 - 1] === HTAB)) v1--;
+  for (let j = v0; j < v1; j++) {
+    const b = buf[j]!;
+    if ((b < SP && b !== HTAB) || b === 127) throw new HttpError(400, "bad header value");
   }
+  FIELD[0] = i;
+  FIELD[1] = k;
+  FIELD[2] = v0;
+  FIELD[3] = v1;
+  return lineEnd + 1;
 }
 
 const ascii = new TextDecoder();
@@ -166,28 +168,30 @@ export function parseRequestHead(
     throw new HttpError(414, "request line too long");
   }
   const stop = lineEnd < 0 ? -1 : headEnd(buf, lineEnd, end);
-  if (stop < 0 || stop - start > limits.maxHead) {
-    if (stop < 0 && end - start <= limits.maxHead) return undefined;
+  // The empty lines count too: otherwise an endless run of them would all be kept.
+  if (stop < 0 || stop - first > limits.maxHead) {
+    if (stop < 0 && end - first <= limits.maxHead) return undefined;
     throw new HttpError(431, "request head too large");
   }
   // request-line = method SP request-target SP HTTP-version
-  let i = start;
+  const lineStop = buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+  const isGet = buf[start] === 71 && buf[start + 1] === 69 && buf[start + 2] === 84;
+  let i = isGet ? start + 3 : start;
   while (TCHAR[buf[i]!] === 1) i++;
   const methodEnd = i;
   if (methodEnd === start || buf[i++] !== SP) throw new HttpError(400, "malformed request line");
   const targetStart = i;
-  while (buf[i]! > SP && buf[i]! < 127) i++;
-  const targetEnd = i;
-  if (targetEnd === targetStart || buf[i++] !== SP) {
+  const targetEnd = buf.indexOf(SP, i);
+  if (targetEnd <= targetStart || targetEnd >= lineStop) {
     throw new HttpError(400, "malformed request line");
   }
-  const lineStop = buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-  const minor = httpVersion(buf, i, lineStop);
-  const method = methodEnd - start === 3 && buf[start] === 71 && buf[start + 1] === 69 &&
-      buf[start + 2] === 84
+  const minor = httpVersion(buf, targetEnd + 1, lineStop);
+  const method = isGet && methodEnd === start + 3
     ? "GET"
     : ascii.decode(buf.subarray(start, methodEnd));
-  const target = originForm(ascii.decode(buf.subarray(targetStart, targetEnd)));
+  const raw = ascii.decode(buf.subarray(targetStart, targetEnd));
+  if (NOT_TARGET.test(raw)) throw new HttpError(400, "malformed request target");
+  const target = originForm(raw);
 
   let contentLength = 0;
   let lengthSeen = false;
@@ -195,40 +199,45 @@ export function parseRequestHead(
   let close = false;
   let keepAliveToken = false;
   let expectContinue = false;
-  forEachField(buf, lineEnd + 1, stop, (n0, n1, v0, v1) => {
-    if (fieldIs(buf, n0, n1, "content-length")) {
+  for (let i = lineEnd + 1; (i = scanField(buf, i, stop)) >= 0;) {
+    const n0 = FIELD[0]!, n1 = FIELD[1]!, v0 = FIELD[2]!, v1 = FIELD[3]!;
+    // Only the fields that frame the message are looked at here (by length first).
+    const n = n1 - n0;
+    if (n === 14 && fieldIs(buf, n0, n1, "content-length")) {
       const value = text(buf, v0, v1);
       if (!/^\d{1,15}$/.test(value)) throw new HttpError(400, "bad Content-Length");
-      const n = Number(value);
-      if (lengthSeen && n !== contentLength) throw new HttpError(400, "conflicting Content-Length");
-      contentLength = n;
+      const length = Number(value);
+      if (lengthSeen && length !== contentLength) {
+        throw new HttpError(400, "conflicting Content-Length");
+      }
+      contentLength = length;
       lengthSeen = true;
-    } else if (fieldIs(buf, n0, n1, "transfer-encoding")) {
+    } else if (n === 17 && fieldIs(buf, n0, n1, "transfer-encoding")) {
       // Only plain chunked: compressed request bodies are not something a tracker is sent.
       if (chunked || text(buf, v0, v1).toLowerCase() !== "chunked") {
         throw new HttpError(501, "unsupported Transfer-Encoding");
       }
       chunked = true;
-    } else if (fieldIs(buf, n0, n1, "connection")) {
+    } else if (n === 10 && fieldIs(buf, n0, n1, "connection")) {
       for (const token of text(buf, v0, v1).toLowerCase().split(",")) {
         const t = token.trim();
         if (t === "close") close = true;
         else if (t === "keep-alive") keepAliveToken = true;
       }
-    } else if (fieldIs(buf, n0, n1, "expect")) {
+    } else if (n === 6 && fieldIs(buf, n0, n1, "expect")) {
       if (text(buf, v0, v1).toLowerCase() !== "100-continue") {
         throw new HttpError(417, "unsupported Expect");
       }
       expectContinue = minor === 1;
     }
-  });
+  }
   // Both framings at once is how requests are smuggled past proxies (section 6.1).
   if (chunked && lengthSeen) throw new HttpError(400, "both Content-Length and chunked");
   return new ParsedHead(
     method,
     target,
     minor,
-    buf.slice(lineEnd + 1, stop),
+    text(buf, lineEnd + 1, stop),
     minor === 1 ? !close : keepAliveToken && !close,
     chunked ? -1 : contentLength,
     expectContinue && (chunked || contentLength > 0),
@@ -249,6 +258,9 @@ function httpVersion(buf: Uint8Array, at: number, end: number): 0 | 1 {
   }
   throw new HttpError(400, "malformed request line");
 }
+
+/** A byte a request target cannot hold (the decoder turns bytes >= 0x80 into U+FFFD). */
+const NOT_TARGET = /[^\x21-\x7e]/;
 
 /** The path-and-query of a target; absolute-form (`http://host/path`) is accepted too. */
 function originForm(target: string): string {
@@ -354,20 +366,30 @@ export function reasonPhrase(status: number): string {
   return REASONS[status] ?? "Unknown";
 }
 
+/** `HTTP/1.1 <status> <reason>` and its line end. */
+export function statusLine(status: number): string {
+  return `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+}
+
 /**
- * The start of a response head: status line and the given fields, minus the framing fields
- * (Content-Length, Transfer-Encoding, Connection, Date) that {@link framingFields} writes.
- * Fields with CR or LF in them are dropped rather than let split the head.
+ * Response field lines, minus the framing fields (Content-Length, Transfer-Encoding,
+ * Connection, Date) that {@link framingFields} writes. Fields with CR or LF in them are
+ * dropped rather than let split the head.
  */
-export function responseFields(status: number, headers: Iterable<[string, string]>): string {
-  let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+export function fieldLines(headers: Iterable<[string, string]>): string {
+  let lines = "";
   for (const [name, value] of headers) {
     const n = name.toLowerCase();
     if (n === "content-length" || n === "transfer-encoding" || n === "connection") continue;
     if (n === "date" || /[\r\n]/.test(name + value)) continue;
-    head += `${name}: ${value}\r\n`;
+    lines += `${name}: ${value}\r\n`;
   }
-  return head;
+  return lines;
+}
+
+/** The start of a response head: {@link statusLine} then {@link fieldLines}. */
+export function responseFields(status: number, headers: Iterable<[string, string]>): string {
+  return statusLine(status) + fieldLines(headers);
 }
 
 /** The end of a response head: Date, Content-Length, Connection and the empty line. */

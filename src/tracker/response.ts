@@ -12,6 +12,11 @@ export interface AnnounceReplyOptions {
   minInterval: number;
   compact: boolean;
   noPeerId: boolean;
+  /**
+   * Return a view of a buffer the next reply overwrites instead of a copy: for a caller that
+   * copies the bytes out at once (no allocation per announce).
+   */
+  borrow?: boolean;
 }
 
 const PEER_ID_LENGTH = 20;
@@ -52,7 +57,7 @@ export function announceReply(outcome: AnnounceOutcome, o: AnnounceReplyOptions)
     at = peers.writeCompact6(out, at);
   }
   out[at++] = 101; // "e"
-  return out.slice(0, at);
+  return o.borrow ? out.subarray(0, at) : out.slice(0, at);
 }
 
 let scratch = new Uint8Array(4096);

@@ -132,7 +132,8 @@ function serveWithEpoll(tracker: TrackerApp, host: string, options: ServeOptions
     }
     if (head.method === "GET" && isAnnounce(target, 0)) {
       const forwarded = trustProxy ? field(head.headers, "x-forwarded-for") : null;
-      const reply = tracker.announce(target, remote.hostname, forwarded);
+      // Borrowed: the server copies the reply into its send buffer before the next request.
+      const reply = tracker.announce(target, remote.hostname, forwarded, true);
       return { status: 200, headers: BENCODE_FIELDS, body: reply };
     }
     // The other routes are Hono's: as a Request, under the name the client used for us.
