@@ -91,7 +91,7 @@ export class EpollServer {
   readonly #conns = new Map<number, Conn>();
   readonly #inflight = new Set<Promise<void>>();
   readonly #read = new Uint8Array(Number(READ_SIZE));
-  #out = new Uint8Array(16 * 1024);
+  #out = new Uint8Array(OUT_KEPT);
   readonly #event = new Uint8Array(c.EPOLL_EVENT_SIZE);
   readonly #eventView = new DataView(this.#event.buffer);
   readonly #addr = new Uint8Array(28);
@@ -375,21 +375,30 @@ export class EpollServer {
     }
     const date = this.#dateField();
     const tail = keepAlive ? END_OF_HEAD : CLOSE_AND_END;
-    const size = status.length + fields.length + date.length + 16 + tail.length + body.length;
-    if (this.#out.length < size) this.#out = new Uint8Array(size * 2);
+    const size = status.length + fields.length + date.length + 40 + tail.length + body.length;
+    // A big reply (a .torrent download) gets a buffer of its own, not one kept for good.
+    if (this.#out.length < size) this.#out = new Uint8Array(size > OUT_KEPT ? size : OUT_KEPT);
     const out = this.#out;
     out.set(status, 0);
     let at = status.length;
     out.set(fields, at);
     at += fields.length;
     out.set(date, at);
-    at = writeDecimal(out, at + date.length, reply.body.length);
+    at += date.length;
+    // RFC 9110 section 8.6: no Content-Length in a 204; a HEAD reply states the GET's length.
+    if (reply.status !== 204) {
+      out.set(CONTENT_LENGTH, at);
+      at = writeDecimal(out, at + CONTENT_LENGTH.length, reply.body.length);
+      out[at++] = 13;
+      out[at++] = 10;
+    }
     out.set(tail, at);
     at += tail.length;
     out.set(body, at);
     conn.closeWhenWritten = !keepAlive;
     conn.deadline = this.#now + this.#o.idleTimeoutMs;
     this.#send(conn, out.subarray(0, at + body.length));
+    if (this.#out.length > OUT_KEPT) this.#out = new Uint8Array(OUT_KEPT);
   }
 
   /** Answers a request the framing refused, then closes (its remaining input is unread). */
@@ -476,13 +485,13 @@ export class EpollServer {
     }
   }
 
-  /** `date: <IMF-fixdate>` and `content-length: `, re-encoded once a second. */
+  /** `date: <IMF-fixdate>`, re-encoded once a second. */
   #dateField(): Uint8Array {
     const second = Math.floor(this.#now / 1000);
     if (second !== this.#dateSecond) {
       this.#dateSecond = second;
       const date = new Date(second * 1000).toUTCString();
-      this.#date = encoder.encode(`date: ${date}\r\ncontent-length: `);
+      this.#date = encoder.encode(`date: ${date}\r\n`);
     }
     return this.#date;
   }
@@ -500,8 +509,11 @@ function writeDecimal(out: Uint8Array, at: number, n: number): number {
 }
 
 const STATUS_LINES = new Map<number, Uint8Array>();
-const END_OF_HEAD = encoder.encode("\r\n\r\n");
-const CLOSE_AND_END = encoder.encode("\r\nconnection: close\r\n\r\n");
+const CONTENT_LENGTH = encoder.encode("content-length: ");
+const END_OF_HEAD = encoder.encode("\r\n");
+const CLOSE_AND_END = encoder.encode("connection: close\r\n\r\n");
+/** Size of the reply buffer kept between replies. */
+const OUT_KEPT = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 const TEXT_HEADERS: [string, string][] = [["content-type", "text/plain; charset=utf-8"]];
 

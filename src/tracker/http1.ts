@@ -373,7 +373,7 @@ export function statusLine(status: number): string {
 
 /**
  * Response field lines, minus the framing fields (Content-Length, Transfer-Encoding,
- * Connection, Date) that {@link framingFields} writes. Fields with CR or LF in them are
+ * Connection, Date) the server writes itself. Fields with CR or LF in them are
  * dropped rather than let split the head.
  */
 export function fieldLines(headers: Iterable<[string, string]>): string {
@@ -385,15 +385,4 @@ export function fieldLines(headers: Iterable<[string, string]>): string {
     lines += `${name}: ${value}\r\n`;
   }
   return lines;
-}
-
-/** The start of a response head: {@link statusLine} then {@link fieldLines}. */
-export function responseFields(status: number, headers: Iterable<[string, string]>): string {
-  return statusLine(status) + fieldLines(headers);
-}
-
-/** The end of a response head: Date, Content-Length, Connection and the empty line. */
-export function framingFields(date: string, contentLength: number, keepAlive: boolean): string {
-  return `date: ${date}\r\ncontent-length: ${contentLength}\r\n` +
-    (keepAlive ? "\r\n" : "connection: close\r\n\r\n");
 }
