@@ -97,6 +97,8 @@ export class EpollServer {
   readonly #addr = new Uint8Array(28);
   readonly #addrLen = new Uint8Array(4);
   readonly #addrLenView = new DataView(this.#addrLen.buffer);
+  readonly #lastAddr = new Uint8Array(28);
+  #lastHost = "";
   readonly #fieldCache = new WeakMap<object, Uint8Array>();
   #now = Date.now();
   #date = new Uint8Array(0);
@@ -237,11 +239,23 @@ export class EpollServer {
   #remoteAddress(): PeerAddress {
     const a = this.#addr;
     const port = (a[2]! << 8) | a[3]!;
-    if (a[0] === c.AF_INET) return { hostname: `${a[4]}.${a[5]}.${a[6]}.${a[7]}`, port };
-    const ip = a.subarray(8, 24);
-    // An IPv4 client of a dual-stack socket shows up as ::ffff:a.b.c.d.
-    const mapped = ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 255 && ip[11] === 255;
-    return { hostname: mapped ? formatIp(ip.subarray(12)) : formatIp(ip), port };
+    // Consecutive connections tend to come from one address: its text is kept.
+    const v4 = a[0] === c.AF_INET;
+    const end = v4 ? 8 : 24;
+    let same = this.#lastHost !== "" && a[0] === this.#lastAddr[0];
+    for (let i = 4; same && i < end; i++) same = a[i] === this.#lastAddr[i];
+    if (same) return { hostname: this.#lastHost, port };
+    this.#lastAddr.set(a);
+    if (v4) {
+      this.#lastHost = `${a[4]}.${a[5]}.${a[6]}.${a[7]}`;
+    } else {
+      const ip = a.subarray(8, 24);
+      // An IPv4 client of a dual-stack socket shows up as ::ffff:a.b.c.d.
+      const mapped = ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 255 &&
+        ip[11] === 255;
+      this.#lastHost = mapped ? formatIp(ip.subarray(12)) : formatIp(ip);
+    }
+    return { hostname: this.#lastHost, port };
   }
 
   #pauseAccepting(): void {
