@@ -120,7 +120,8 @@ export class EpollServer {
     const ip = parseIp(options.host);
     if (!ip) throw new Error(`not an IP address: ${options.host}`);
     const v6 = ip.length === 16;
-    const fd = this.#c.socket(v6 ? c.AF_INET6 : c.AF_INET, c.SOCK_STREAM | c.SOCK_NONBLOCK, 0);
+    const type = c.SOCK_STREAM | c.SOCK_NONBLOCK | c.SOCK_CLOEXEC;
+    const fd = this.#c.socket(v6 ? c.AF_INET6 : c.AF_INET, type, 0);
     if (fd < 0) throw new Error(c.describeErrno(c.errno()));
     const addr = new Uint8Array(v6 ? 28 : 16);
     const view = new DataView(addr.buffer);
@@ -142,8 +143,14 @@ export class EpollServer {
     this.#c.getsockname(fd, addr, new Uint8Array(len.buffer));
     this.port = view.getUint16(2, false);
     this.#listener = fd;
-    this.#epoll = this.#c.epoll_create1(0);
-    this.#wake = this.#c.eventfd(0, c.SOCK_NONBLOCK);
+    // (EPOLL_CLOEXEC and EFD_CLOEXEC, EFD_NONBLOCK have the values of the SOCK_ flags.)
+    this.#epoll = this.#c.epoll_create1(c.SOCK_CLOEXEC);
+    this.#wake = this.#c.eventfd(0, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC);
+    if (this.#epoll < 0 || this.#wake < 0) {
+      const why = c.describeErrno(c.errno());
+      for (const d of [fd, this.#epoll, this.#wake]) if (d >= 0) this.#c.close(d);
+      throw new Error(why);
+    }
     this.#watch(this.#listener, c.EPOLL_CTL_ADD, c.EPOLLIN);
     this.#watch(this.#wake, c.EPOLL_CTL_ADD, c.EPOLLIN);
     this.#timer = setInterval(() => this.#expire(), 1000);
