@@ -181,8 +181,10 @@ export function parseRequestHead(
   const methodEnd = i;
   if (methodEnd === start || buf[i++] !== SP) throw new HttpError(400, "malformed request line");
   const targetStart = i;
-  const targetEnd = buf.indexOf(SP, i);
-  if (targetEnd <= targetStart || targetEnd >= lineStop) {
+  // Visible ASCII only (RFC 3986): anything else, bytes >= 0x80 included, is refused.
+  while (buf[i]! > SP && buf[i]! < 127) i++;
+  const targetEnd = i;
+  if (targetEnd === targetStart || buf[i] !== SP || targetEnd >= lineStop) {
     throw new HttpError(400, "malformed request line");
   }
   const minor = httpVersion(buf, targetEnd + 1, lineStop);
@@ -190,7 +192,6 @@ export function parseRequestHead(
     ? "GET"
     : ascii.decode(buf.subarray(start, methodEnd));
   const raw = ascii.decode(buf.subarray(targetStart, targetEnd));
-  if (NOT_TARGET.test(raw)) throw new HttpError(400, "malformed request target");
   const target = originForm(raw);
 
   let contentLength = 0;
@@ -258,9 +259,6 @@ function httpVersion(buf: Uint8Array, at: number, end: number): 0 | 1 {
   }
   throw new HttpError(400, "malformed request line");
 }
-
-/** A byte a request target cannot hold (the decoder turns bytes >= 0x80 into U+FFFD). */
-const NOT_TARGET = /[^\x21-\x7e]/;
 
 /** The path-and-query of a target; absolute-form (`http://host/path`) is accepted too. */
 function originForm(target: string): string {
