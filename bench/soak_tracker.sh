@@ -23,7 +23,7 @@ PID=""
 cleanup() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi; PID=""; }
 trap 'cleanup; rm -rf "$WORK"' EXIT INT TERM
 
-deno run --allow-net --allow-read --allow-write --allow-env --allow-sys "$ROOT/main.ts" \
+deno run --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-ffi "$ROOT/main.ts" \
   tracker --host 127.0.0.1 --port "$PORT" --interval 10 >"$WORK/tracker.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
