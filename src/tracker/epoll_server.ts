@@ -5,6 +5,7 @@
  * announce. Synchronous handlers are answered without a promise or an allocation per
  * request; asynchronous ones (the rest of the app) are awaited in order per connection.
  */
+import { concat, writeDecimal } from "../util/bytes.ts";
 import { formatIp, parseIp } from "./ip.ts";
 import { ChunkedDecoder, fieldLines, type HeadLimits, HttpError } from "./http1.ts";
 import { parseRequestHead, type RequestHead, statusLine } from "./http1.ts";
@@ -289,7 +290,7 @@ export class EpollServer {
       if (conn.draining) return;
       if (!conn.head && !conn.pending) conn.deadline = this.#now + this.#o.requestTimeoutMs;
       const got = this.#read.subarray(0, n);
-      const data = conn.pending ? concat(conn.pending, got) : got;
+      const data = conn.pending ? concat([conn.pending, got]) : got;
       conn.pending = null;
       this.#consume(conn, data);
     } else if (n === 0) {
@@ -330,7 +331,7 @@ export class EpollServer {
           at += take;
           if (conn.bodySize < head.contentLength) break;
         }
-        const body = conn.bodyParts.length === 0 ? EMPTY : concat(...conn.bodyParts);
+        const body = conn.bodyParts.length === 0 ? EMPTY : concat(conn.bodyParts);
         conn.head = null;
         conn.chunked = null;
         conn.bodyParts = [];
@@ -437,7 +438,7 @@ export class EpollServer {
 
   #send(conn: Conn, bytes: Uint8Array): void {
     if (conn.out) {
-      conn.out = concat(conn.out, bytes);
+      conn.out = concat([conn.out, bytes]);
       return;
     }
     const n = this.#c.send(conn.fd, bytes, BigInt(bytes.length), c.MSG_NOSIGNAL);
@@ -518,17 +519,6 @@ export class EpollServer {
   }
 }
 
-/** Writes a non-negative integer in decimal; returns the index after it. */
-function writeDecimal(out: Uint8Array, at: number, n: number): number {
-  let digits = 1;
-  for (let p = 10; p <= n; p *= 10) digits++;
-  for (let i = at + digits - 1; i >= at; i--) {
-    out[i] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return at + digits;
-}
-
 const STATUS_LINES = new Map<number, Uint8Array>();
 const CONTENT_LENGTH = encoder.encode("content-length: ");
 const END_OF_HEAD = encoder.encode("\r\n");
@@ -540,16 +530,4 @@ const TEXT_HEADERS: [string, string][] = [["content-type", "text/plain; charset=
 
 function textReply(status: number, text: string): HttpReply {
   return { status, headers: TEXT_HEADERS, body: encoder.encode(text) };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -3,7 +3,7 @@
  * hand into one exactly sized buffer because it is the hot path; the rest use the codec.
  */
 import { type Encodable, encode } from "../bencode/mod.ts";
-import { fromBinary } from "../util/bytes.ts";
+import { fromBinary, writeDecimal } from "../util/bytes.ts";
 import { formatIp } from "./ip.ts";
 import type { AnnounceOutcome, SwarmCounts } from "./store.ts";
 
@@ -81,13 +81,7 @@ function writeAscii(out: Uint8Array, at: number, text: string): number {
 /** Writes a non-negative integer in decimal. */
 function writeInt(out: Uint8Array, at: number, n: number): number {
   if (!Number.isSafeInteger(n) || n < 0) return writeAscii(out, at, String(n));
-  let digits = 1;
-  for (let p = 10; p <= n; p *= 10) digits++;
-  for (let i = at + digits - 1; i >= at; i--) {
-    out[i] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return at + digits;
+  return writeDecimal(out, at, n);
 }
 
 function dictModelReply(outcome: AnnounceOutcome, o: AnnounceReplyOptions): Uint8Array {
