@@ -2,7 +2,8 @@
 # Tracker announce benchmark: wrk + tracker_announce.lua against `btx tracker` and opentracker
 # in the same run, all on 127.0.0.1. Per tracker it prints announces/s and latency with one
 # TCP connection per announce (Connection: close, what opentracker does anyway), then keeps
-# announcing (keep-alive) until 1,000,000 announces from distinct peers and prints the RSS.
+# announcing (keep-alive, its first 10 s round printed too) until 1,000,000 announces from
+# distinct peers and prints the RSS.
 # cpu_us_per_announce is the tracker process's user+system CPU per announce in the close run.
 #   TRACKERS="opentracker btx"  THREADS=2 CONNS=64 DURATION=15s NHASHES=1000 TOTAL=1000000
 # TRACKERS may also name floor-serve and floor-ffi (bench/http_floor.ts): a fixed reply through
@@ -74,10 +75,14 @@ for t in $TRACKERS; do
   echo "tracker=$t mode=close $res cpu_us_per_announce=$us"
   done_total=$(echo "$res" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
   done_total=${done_total:-0}
+  first=1
   while [ "$done_total" -lt "$TOTAL" ]; do
     more=$(run_wrk keepalive 10s)
     n=$(echo "$more" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
     [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "tracker=$t keep-alive run failed"; break; }
+    # The first keep-alive round's figures, beside the close ones.
+    [ "$first" = 1 ] && echo "tracker=$t mode=keepalive $more"
+    first=0
     done_total=$((done_total + n))
   done
   rss=$(awk '/VmRSS/{print $2}' /proc/"$PID"/status 2>/dev/null)
