@@ -2,8 +2,8 @@
  * A small HTTP/1.1 server over raw sockets and epoll (through FFI), for the tracker. It exists
  * for speed: an announce over Deno.serve costs ~26 us of CPU before any tracker code runs,
  * this loop ~17 us (bench/RESULTS.md), and a tracker's load is one short connection per
- * announce. Synchronous handlers are answered without a promise or an allocation per
- * request; asynchronous ones (the rest of the app) are awaited in order per connection.
+ * announce. Synchronous handlers (announces) are answered inside the loop, with no promise;
+ * asynchronous ones (the rest of the app) are awaited in order per connection.
  */
 import { concat, writeDecimal } from "../util/bytes.ts";
 import { formatIp, parseIp } from "./ip.ts";
