@@ -1,0 +1,51 @@
+/**
+ * Tracker hot path in process, without sockets: parsing an announce's HTTP head, and the
+ * announce itself (query parse, swarm store, compact reply) from 20,000 peers in 1,000 swarms,
+ * as bench/tracker.sh's wrk script sends them. What is left of an announce's CPU under wrk is
+ * the kernel's (accept, recv, send, close): bench/RESULTS.md, Tracker.
+ */
+import { parseRequestHead } from "../src/tracker/http1.ts";
+import { createTrackerApp } from "../src/tracker/mod.ts";
+
+const POOL = 20_000;
+let seed = 1;
+/** Deterministic, so every run announces the same peers. */
+function next(n: number): number {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return seed % n;
+}
+const hex = (n: number, width: number) => next(n).toString(16).padStart(width, "0");
+const hashes = Array.from({ length: 1000 }, () => {
+  let h = "";
+  for (let i = 0; i < 20; i++) h += "%" + hex(256, 2);
+  return h;
+});
+const targets = Array.from(
+  { length: POOL },
+  () =>
+    `/announce?info_hash=${hashes[next(1000)]}&peer_id=-BX0001-${hex(0xffffff, 6)}${
+      hex(0xffffff, 6)
+    }&port=${1024 + next(60000)}&uploaded=0&downloaded=0&left=${next(1_000_000)}` +
+    "&compact=1&event=started",
+);
+const encoder = new TextEncoder();
+const heads = targets.map((t) =>
+  encoder.encode(
+    `GET ${t} HTTP/1.1\r\nHost: 127.0.0.1:28979\r\nUser-Agent: bench\r\nConnection: close\r\n\r\n`,
+  )
+);
+const limits = { maxRequestLine: 24 * 1024, maxHead: 64 * 1024 };
+
+let h = 0;
+Deno.bench("http1: parse an announce's request head (~300 bytes)", () => {
+  const head = heads[h++ % POOL]!;
+  parseRequestHead(head, 0, head.length, limits);
+});
+
+const tracker = await createTrackerApp({});
+let a = 0;
+Deno.bench("tracker: announce, compact reply (20,000 peers in 1,000 swarms)", () => {
+  tracker.announce(targets[a++ % POOL]!, "127.0.0.1", null, true);
+});
+
+globalThis.addEventListener("unload", () => tracker.close());
