@@ -6,7 +6,7 @@
  * asynchronous ones (the rest of the app) are awaited in order per connection.
  */
 import { concat, writeDecimal } from "../util/bytes.ts";
-import { formatIp, parseIp } from "./ip.ts";
+import { formatIp, parseIp, unmapIPv4 } from "./ip.ts";
 import { ChunkedDecoder, fieldLines, type HeadLimits, HttpError } from "./http1.ts";
 import { parseRequestHead, type RequestHead, statusLine } from "./http1.ts";
 import * as c from "./libc.ts";
@@ -257,11 +257,8 @@ export class EpollServer {
     if (v4) {
       this.#lastHost = `${a[4]}.${a[5]}.${a[6]}.${a[7]}`;
     } else {
-      const ip = a.subarray(8, 24);
       // An IPv4 client of a dual-stack socket shows up as ::ffff:a.b.c.d.
-      const mapped = ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 255 &&
-        ip[11] === 255;
-      this.#lastHost = mapped ? formatIp(ip.subarray(12)) : formatIp(ip);
+      this.#lastHost = formatIp(unmapIPv4(a.subarray(8, 24)));
     }
     return { hostname: this.#lastHost, port };
   }
@@ -528,6 +525,7 @@ const OUT_KEPT = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 const TEXT_HEADERS: [string, string][] = [["content-type", "text/plain; charset=utf-8"]];
 
-function textReply(status: number, text: string): HttpReply {
+/** A plain-text reply. */
+export function textReply(status: number, text: string): HttpReply {
   return { status, headers: TEXT_HEADERS, body: encoder.encode(text) };
 }

@@ -4,6 +4,7 @@
  * Only what a tracker needs: origin-form targets, Content-Length or chunked request bodies,
  * responses always with Content-Length.
  */
+import { toBinary } from "../util/bytes.ts";
 
 /** A request the server answers with `status` and closes, e.g. 400, 413, 414, 431, 505. */
 export class HttpError extends Error {
@@ -135,7 +136,7 @@ const ascii = new TextDecoder();
 /** `buf[start, end)` as text, bytes as ISO-8859-1 (how HTTP/1.1 field values are defined). */
 function text(buf: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) {
-    if (buf[i]! >= 128) return latin1(buf, start, end);
+    if (buf[i]! >= 128) return toBinary(buf.subarray(start, end));
   }
   return ascii.decode(buf.subarray(start, end));
 }
@@ -273,15 +274,6 @@ function originForm(target: string): string {
 
 function trimCr(line: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
-}
-
-/** Bytes as ISO-8859-1 text (how HTTP/1.1 field values are defined). */
-export function latin1(buf: Uint8Array, start: number, end: number): string {
-  let out = "";
-  for (let i = start; i < end; i += 4096) {
-    out += String.fromCharCode(...buf.subarray(i, Math.min(end, i + 4096)));
-  }
-  return out;
 }
 
 /**

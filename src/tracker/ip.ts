@@ -76,11 +76,13 @@ export function parseIp(text: string): Uint8Array | undefined {
   if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
   if (!text.includes(":")) return parseIPv4(text);
   const v6 = parseIPv6(text);
-  if (!v6) return undefined;
-  let mapped = true;
-  for (let i = 0; i < 10; i++) if (v6[i] !== 0) mapped = false;
-  if (mapped && v6[10] === 0xff && v6[11] === 0xff) return v6.slice(12);
-  return v6;
+  return v6 && unmapIPv4(v6);
+}
+
+/** The 4 IPv4 bytes of an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), else `v6` itself. */
+export function unmapIPv4(v6: Uint8Array): Uint8Array {
+  for (let i = 0; i < 10; i++) if (v6[i] !== 0) return v6;
+  return v6[10] === 0xff && v6[11] === 0xff ? v6.slice(12) : v6;
 }
 
 /** Formats 4 or 16 address bytes as text (IPv6 in full lower-case groups, `::` compressed). */

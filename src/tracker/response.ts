@@ -42,7 +42,9 @@ export function announceReply(outcome: AnnounceOutcome, o: AnnounceReplyOptions)
   at = writeInt(out, at, outcome.downloaded);
   at = writeAscii(out, at, "e10:incompletei");
   at = writeInt(out, at, outcome.incomplete);
-  at = copyInto(out, at, intervalsField(o.interval, o.minInterval));
+  const intervals = intervalsField(o.interval, o.minInterval);
+  out.set(intervals, at);
+  at += intervals.length;
   at = writeInt(out, at, n4 * 6);
   out[at++] = 58; // ":"
   at = peers.writeCompact4(out, at);
@@ -60,18 +62,13 @@ let scratch = new Uint8Array(4096);
 
 /** `e8:intervali<s>e12:min intervali<s>e5:peers`: the same for every reply of a tracker. */
 function intervalsField(interval: number, minInterval: number): Uint8Array {
-  if (interval !== intervals.interval || minInterval !== intervals.minInterval) {
+  if (interval !== intervalsCache.interval || minInterval !== intervalsCache.minInterval) {
     const text = `e8:intervali${interval}e12:min intervali${minInterval}e5:peers`;
-    intervals = { interval, minInterval, bytes: new TextEncoder().encode(text) };
+    intervalsCache = { interval, minInterval, bytes: new TextEncoder().encode(text) };
   }
-  return intervals.bytes;
+  return intervalsCache.bytes;
 }
-let intervals = { interval: -1, minInterval: -1, bytes: new Uint8Array(0) };
-
-function copyInto(out: Uint8Array, at: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i]!;
-  return at;
-}
+let intervalsCache = { interval: -1, minInterval: -1, bytes: new Uint8Array(0) };
 
 function writeAscii(out: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);

@@ -3,7 +3,7 @@
  * epoll server (Linux, --allow-ffi; about 40 % less CPU per announce) or Deno.serve.
  */
 import { BENCODE_HEADERS, createTrackerApp, type TrackerApp, type TrackerOptions } from "./app.ts";
-import { EpollServer, type HttpHandler, type HttpReply } from "./epoll_server.ts";
+import { EpollServer, type HttpHandler, type HttpReply, textReply } from "./epoll_server.ts";
 import { TrackerError } from "./errors.ts";
 import { parseIp } from "./ip.ts";
 import { epollUnavailable } from "./libc.ts";
@@ -117,7 +117,6 @@ function serveWithDeno(tracker: TrackerApp, host: string, options: ServeOptions)
 }
 
 const BENCODE_FIELDS = Object.entries(BENCODE_HEADERS);
-const TEXT_FIELDS: [string, string][] = [["content-type", "text/plain; charset=utf-8"]];
 const HOST = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 function serveWithEpoll(tracker: TrackerApp, host: string, options: ServeOptions): EpollServer {
@@ -128,7 +127,7 @@ function serveWithEpoll(tracker: TrackerApp, host: string, options: ServeOptions
   const handler: HttpHandler = ({ head, body, remote }) => {
     const target = head.target;
     if (queryTooLong(target, 0)) {
-      return { status: 414, headers: TEXT_FIELDS, body: new TextEncoder().encode(TOO_LONG) };
+      return textReply(414, TOO_LONG);
     }
     if (head.method === "GET" && isAnnounce(target, 0)) {
       const forwarded = trustProxy ? field(head.headers, "x-forwarded-for") : null;
@@ -148,8 +147,7 @@ function serveWithEpoll(tracker: TrackerApp, host: string, options: ServeOptions
       });
     } catch (e) {
       // Methods fetch() forbids (CONNECT, TRACE), header values it refuses.
-      const text = `bad request: ${(e as Error).message}\n`;
-      return { status: 400, headers: TEXT_FIELDS, body: new TextEncoder().encode(text) };
+      return textReply(400, `bad request: ${(e as Error).message}\n`);
     }
     return appReply(tracker.app.fetch(request, { remoteAddr: remote }));
   };

@@ -2,6 +2,7 @@
  * The swarm store: who is in which swarm. Kept behind {@link SwarmStore} so a shared backend
  * can replace the in-memory one later. Keys are binary strings (one char per byte).
  */
+import { toBinary } from "../util/bytes.ts";
 import { hashKey } from "./peer_index.ts";
 import { CHECKABLE, COUNTED, type Run, sampleRuns, SEEDER } from "./peer_list.ts";
 import {
@@ -301,9 +302,7 @@ function compactAddress(ip: Uint8Array, port: number): string {
   if (ip.length === 4) {
     return String.fromCharCode(ip[0]!, ip[1]!, ip[2]!, ip[3]!, port >> 8, port & 0xff);
   }
-  let text = "";
-  for (let i = 0; i < ip.length; i++) text += String.fromCharCode(ip[i]!);
-  return text + String.fromCharCode(port >> 8, port & 0xff);
+  return toBinary(ip) + String.fromCharCode(port >> 8, port & 0xff);
 }
 
 function countsOf(swarm: Swarm): SwarmCounts {
