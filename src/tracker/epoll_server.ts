@@ -377,7 +377,7 @@ export class EpollServer {
     done.finally(() => this.#inflight.delete(done));
   }
 
-  #reply(conn: Conn, head: RequestHead, reply: HttpReply): void {
+  #reply(conn: Conn, head: Pick<RequestHead, "method" | "keepAlive">, reply: HttpReply): void {
     const keepAlive = head.keepAlive && !conn.peerClosed && !this.#closing;
     const bodyless = head.method === "HEAD" || reply.status === 204 || reply.status === 304;
     const body = bodyless ? EMPTY : reply.body;
@@ -429,8 +429,7 @@ export class EpollServer {
     conn.pending = null;
     // What the client sends after this is unread: drain it once the reply is out.
     conn.draining = true;
-    const head = { method: "GET", keepAlive: false } as RequestHead;
-    this.#reply(conn, head, textReply(status, message + "\n"));
+    this.#reply(conn, { method: "GET", keepAlive: false }, textReply(status, message + "\n"));
   }
 
   #send(conn: Conn, bytes: Uint8Array): void {
