@@ -3,7 +3,7 @@
  *
  *   deno task bench:swarm [--size 1G] [--piece 256K] [--seeders 3] [--seeder-kind libtorrent]
  *                         [--leechers btx,aria2,libtorrent] [--runs 1] [--parts download,seeding]
- *                         [--seeding-seeders btx,qbittorrent,libtorrent]
+ *                         [--seeding-seeders btx,qbittorrent,libtorrent] [--warm-pages]
  *
  * A leecher `btx@/other/checkout/main.ts` runs another btx tree in the same run (A/B tests).
  *
@@ -14,6 +14,10 @@
  * native client built on libtorrent, and the bare library; --seeding-seeders picks and orders
  * them). Prints Markdown tables for bench/RESULTS.md. See bench/swarm_clients.ts for how each
  * client is timed.
+ *
+ * --warm-pages (root): free page reporting off for the run, after giving the host twice the
+ * download size of memory to back again (bench/swarm_machine.ts): leechers then write into
+ * pages as cheap as on bare metal instead of paying the VM's host faults at random.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -31,7 +35,8 @@ import {
   type SeederKind,
   startSeeder,
 } from "./swarm_clients.ts";
-import { cpuSeconds, peakRss, Proc, run, sleep } from "./swarm_procs.ts";
+import { cpuSeconds, peakRss, Proc, run, sleep, wakeups } from "./swarm_procs.ts";
+import { cpuTicks, pageReportingOrder, stealPercent, warmPages } from "./swarm_machine.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -46,6 +51,7 @@ const { values: opt } = parseArgs({
     work: { type: "string", default: "/tmp/btx-bench" },
     port: { type: "string", default: "27100" },
     keep: { type: "boolean", default: false },
+    "warm-pages": { type: "boolean", default: false },
   },
 });
 
@@ -170,10 +176,15 @@ async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Pr
       for (const name of order) {
         await run("sync", []);
         const before = seeders.map((s) => cpuSeconds(s.proc.pid) ?? 0);
+        const wokeBefore = seeders.map((s) => wakeups(s.proc.pid));
         const result = await runLeecher(ctx, name, r);
         // Over the leecher's whole life, so a leecher that makes seeders work harder shows it.
         result.seederCpu = seeders.reduce(
           (t, s, i) => t + (cpuSeconds(s.proc.pid) ?? 0) - before[i]!,
+          0,
+        );
+        result.seederWakeups = seeders.reduce(
+          (t, s, i) => t + (wakeups(s.proc.pid) - wokeBefore[i]!) / 1000,
           0,
         );
         seederCpu += result.seederCpu;
@@ -193,7 +204,10 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
 
 function formatRow(r: LeechResult): string {
   return `${r.client} run ${r.run}: ${r.mbps.toFixed(0)} MB/s in ${r.seconds.toFixed(2)} s, ` +
-    `cpu ${r.cpu.toFixed(2)} s, rss ${mb(r.rss)} MB, sha256 ${r.sha256ok ? "ok" : "MISMATCH"}`;
+    `cpu ${r.cpu.toFixed(2)} s, rss ${mb(r.rss)} MB, sha256 ${r.sha256ok ? "ok" : "MISMATCH"}` +
+    (r.seederCpu === undefined
+      ? ""
+      : `; seeders ${r.seederCpu.toFixed(2)} CPU s, ${r.seederWakeups?.toFixed(1)}k wake-ups`);
 }
 
 function median(xs: number[]): number {
@@ -204,8 +218,8 @@ function median(xs: number[]): number {
 
 function downloadTable(results: LeechResult[]): string {
   const rows = [
-    "| leecher | MB/s (median) | s | MB/s per run | CPU s | CPU s per GiB | seeders' CPU s | peak RSS MB | exit s | sha256 |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| leecher | MB/s (median) | s | MB/s per run | CPU s | CPU s per GiB | seeders' CPU s | seeders' wake-ups (k) | peak RSS MB | exit s | sha256 |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   const best = new Map<string, number>();
   for (const name of leechers) {
@@ -219,6 +233,7 @@ function downloadTable(results: LeechResult[]): string {
         `${rs.map((r) => r.mbps.toFixed(0)).join(", ")} | ${cpu.toFixed(2)} | ` +
         `${(cpu / (size / 1024 ** 3)).toFixed(2)} | ` +
         `${median(rs.map((r) => r.seederCpu ?? 0)).toFixed(2)} | ` +
+        `${median(rs.map((r) => r.seederWakeups ?? 0)).toFixed(1)} | ` +
         `${mb(Math.max(...rs.map((r) => r.rss)))} | ` +
         `${median(rs.map((r) => r.exitSeconds)).toFixed(2)} | ` +
         `${rs.every((r) => r.sha256ok) ? "ok" : "MISMATCH"} |`,
@@ -310,7 +325,16 @@ async function main() {
   const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
   header.push(`Load average at start: ${load()} (other processes share the 2 cores).`);
   const out: string[] = [...header];
+  let restorePages = () => {};
+  const ticks = cpuTicks();
   try {
+    if (opt["warm-pages"]) restorePages = await warmPages(2 * size, opt.work);
+    out.push(
+      `Free page reporting: order ${pageReportingOrder()}` +
+        (opt["warm-pages"]
+          ? ` for the run (--warm-pages, ${Math.round((2 * size) / 2 ** 20)} MiB re-backed).`
+          : "."),
+    );
     if (parts.includes("download")) {
       log(`download: ${nSeeders} ${seederKind} seeder(s), leechers ${leechers.join(", ")}`);
       const p = await phase(ctx, seederKind, nSeeders, leechers);
@@ -324,9 +348,14 @@ async function main() {
     }
     if (parts.includes("seeding")) out.push("", ...await seedingPart(ctx));
   } finally {
+    restorePages();
     if (!opt.keep) await Deno.remove(runDir, { recursive: true }).catch(() => {});
   }
-  out.push("", `Load average at end: ${load()}.`);
+  out.push(
+    "",
+    `Load average at end: ${load()}. CPU steal (time the host ran others): ` +
+      `${stealPercent(ticks, cpuTicks()).toFixed(1)} %.`,
+  );
   console.log(out.join("\n"));
 }
 

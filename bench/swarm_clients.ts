@@ -50,6 +50,8 @@ export interface LeechResult {
   sha256ok: boolean;
   /** CPU seconds all seeders used while this leecher ran (set by the download phase). */
   seederCpu?: number;
+  /** Thousands of times the seeders' threads slept and woke while this leecher ran. */
+  seederWakeups?: number;
 }
 
 /** Extra `deno run` flags for btx processes, e.g. BTX_DENO_FLAGS="--cpu-prof --cpu-prof-dir=D". */

@@ -131,6 +131,27 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * Times a live process's threads went to sleep (voluntary context switches, all threads):
+ * its wake-ups, which is what a peer's message pattern costs it beyond the bytes.
+ */
+export function wakeups(pid: number): number {
+  let n = 0;
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        const status = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/status`);
+        n += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  } catch {
+    // The process is gone.
+  }
+  return n;
+}
+
 /** Peak resident set (VmHWM) of a live process in bytes. */
 export function peakRss(pid: number): number | undefined {
   try {

@@ -53,7 +53,8 @@ start() {
   wait_port
 }
 
-cpu_ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat 2>/dev/null || echo 0; }
+# user and system CPU ticks of the whole tracker process (every thread)
+cpu_ticks() { awk '{print $14, $15}' /proc/"$PID"/stat 2>/dev/null || echo 0 0; }
 
 run_wrk() { # mode duration
   CLOSE=$([ "$1" = close ] && echo 1 || echo 0) wrk -t"$THREADS" -c"$CONNS" -d"$2" --timeout 5s \
@@ -70,9 +71,11 @@ for t in $TRACKERS; do
   res=$(run_wrk close "$DURATION")
   cpu1=$(cpu_ticks)
   n=$(echo "$res" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
-  us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${n:-0}" -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1e6 / hz / n; else print "?" }')
-  echo "tracker=$t mode=close $res cpu_us_per_announce=$us"
+  us=$(echo "$cpu0 $cpu1" | awk -v n="${n:-0}" -v hz="$(getconf CLK_TCK)" '{
+    if (n > 0) printf "cpu_us_per_announce=%.1f user_us=%.1f sys_us=%.1f",
+      ($3 + $4 - $1 - $2) * 1e6 / hz / n, ($3 - $1) * 1e6 / hz / n, ($4 - $2) * 1e6 / hz / n
+    else print "cpu_us_per_announce=?" }')
+  echo "tracker=$t mode=close $res $us"
   done_total=$(echo "$res" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
   done_total=${done_total:-0}
   first=1
