@@ -34,13 +34,16 @@ start() {
       printf 'access.whitelist %s\n' "$HASHES" >"$WORK/ot.conf"
       opentracker -f "$WORK/ot.conf" -i 127.0.0.1 -p "$PORT" -P "$PORT" >"$WORK/ot.log" 2>&1 &
       PID=$! ;;
-    btx | btx-deno)
+    btx | btx-deno | btx@*)
       # The runtime flags of deno.json's btx task (as users run it), then BTX_DENO_FLAGS.
-      # btx-deno is btx tracker on Deno.serve instead of its epoll server.
+      # btx-deno is btx tracker on Deno.serve instead of its epoll server; btx@/other/main.ts
+      # is another checkout's (A/B runs).
+      main="$ROOT/main.ts"
+      case "$1" in btx@*) main="${1#btx@}" ;; esac
       # shellcheck disable=SC2086 # word-split on purpose
       deno run --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-ffi \
         $(grep -o '"btx": "[^"]*"' "$ROOT/deno.json" | grep -o -- '--v8-flags=[^ "]*') \
-        ${BTX_DENO_FLAGS:-} "$ROOT/main.ts" \
+        ${BTX_DENO_FLAGS:-} "$main" \
         tracker --host 127.0.0.1 --port "$PORT" --torrents-dir "$WORK/torrents" \
         --http "$([ "$1" = btx-deno ] && echo deno || echo auto)" >"$WORK/btx.log" 2>&1 &
       PID=$! ;;

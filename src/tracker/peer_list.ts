@@ -23,6 +23,8 @@ export class PeerList {
   length = 0;
   /** Compact addresses, `entrySize` bytes each. */
   addr: Uint8Array;
+  /** `addr` as a DataView: replies copy entries as words, not bytes. */
+  addrView: DataView;
   /** Peer id (5 big-endian words), key hash, flags | failed checks << 8: see META. */
   meta: Int32Array;
   /** Last announce time (ms). */
@@ -32,6 +34,7 @@ export class PeerList {
   constructor(readonly entrySize: number, capacity = 2) {
     // Three arrays and a small first capacity: a one-peer swarm must stay cheap.
     this.addr = new Uint8Array(capacity * entrySize);
+    this.addrView = new DataView(this.addr.buffer);
     this.meta = new Int32Array(capacity * META);
     this.seen = new Float64Array(capacity);
   }
@@ -144,6 +147,7 @@ export class PeerList {
     const seen = new Float64Array(capacity);
     seen.set(this.seen.subarray(0, n));
     this.addr = addr;
+    this.addrView = new DataView(addr.buffer);
     this.meta = meta;
     this.seen = seen;
   }
@@ -156,13 +160,10 @@ function idWord(key: string, w: number): number {
     (key.charCodeAt(at + 2) << 8) | key.charCodeAt(at + 3);
 }
 
-/** A contiguous run of a list, minus the announcing peer if it falls inside. */
-export interface Run {
-  list: PeerList;
-  start: number;
-  length: number;
-  /** Index to leave out (the announcing peer), or -1. */
-  skip: number;
+/** Takes the runs a sample is made of, so sampling needs no object per run. */
+export interface RunSink {
+  /** A contiguous run `[start, start + length)` of `list`; `skip` is left out (-1: none). */
+  run(list: PeerList, start: number, length: number, skip: number): void;
 }
 
 /** Peers per run: 8 IPv4 entries are 48 bytes, about one cache line. */
@@ -178,13 +179,13 @@ export function sampleRuns(
   want: number,
   skip: number,
   random: () => number,
-  out: Run[],
+  out: RunSink,
 ): number {
   const n = list.length;
   const available = skip >= 0 ? n - 1 : n;
   if (want <= 0 || available <= 0) return 0;
   if (want >= available) {
-    out.push({ list, start: 0, length: n, skip });
+    out.run(list, 0, n, skip);
     return available;
   }
   // One more than asked when self could land in a run, so the total is still `want`.
@@ -199,7 +200,7 @@ export function sampleRuns(
     const length = Math.min(Math.ceil(left / (runs - r)), to - from);
     const start = from + Math.floor(random() * (to - from - length + 1));
     const hasSelf = skip >= start && skip < start + length;
-    out.push({ list, start, length, skip: hasSelf ? skip : -1 });
+    out.run(list, start, length, hasSelf ? skip : -1);
     got += hasSelf ? length - 1 : length;
     left -= length;
   }

@@ -4,7 +4,7 @@
  */
 import { toBinary } from "../util/bytes.ts";
 import { hashKey } from "./peer_index.ts";
-import { CHECKABLE, COUNTED, type Run, sampleRuns, SEEDER } from "./peer_list.ts";
+import { CHECKABLE, COUNTED, sampleRuns, SEEDER } from "./peer_list.ts";
 import {
   activeListId,
   EMPTY_SAMPLE,
@@ -68,7 +68,10 @@ export interface SwarmCounts {
 }
 
 export interface AnnounceOutcome extends SwarmCounts {
-  /** Up to numwant other peers; never the announcing peer, never seeders for a seeder. */
+  /**
+   * Up to numwant other peers; never the announcing peer, never seeders for a seeder. Read it
+   * before the store's next announce: a store may reuse one sample for every reply.
+   */
   peers: PeerSample;
   /** False when a cap stopped the peer from being stored (it still gets peers). */
   stored: boolean;
@@ -120,6 +123,8 @@ export class MemorySwarmStore implements SwarmStore {
   readonly #random: () => number;
   #peers = 0;
   #seeders = 0;
+  /** Every announce's sample: valid until the next announce (see AnnounceOutcome.peers). */
+  readonly #sampleScratch = new RunSample();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxSwarms = options.maxSwarms ?? 100_000;
@@ -194,7 +199,8 @@ export class MemorySwarmStore implements SwarmStore {
     for (const id of ids) total += swarm.lists[id]?.length ?? 0;
     if (ids.includes(selfId)) total--;
     if (want <= 0 || total <= 0) return EMPTY_SAMPLE;
-    const sample = new RunSample();
+    const sample = this.#sampleScratch;
+    sample.reset();
     const share = Math.min(1, want / total);
     let left = Math.min(want, total);
     // The last non-empty list takes the rounding remainder.
@@ -207,16 +213,10 @@ export class MemorySwarmStore implements SwarmStore {
       const mine = skip >= 0 ? list.length - 1 : list.length;
       const ask = id === lastId ? left : Math.min(left, Math.round(mine * share));
       if (ask <= 0 || mine <= 0) continue;
-      const runs: Run[] = [];
-      const count = sampleRuns(list, ask, skip, this.#random, runs);
+      sample.beginPart(id);
+      const count = sampleRuns(list, ask, skip, this.#random, sample);
+      sample.endPart(count);
       left -= count;
-      if (list.entrySize === 6) {
-        sample.parts4.push({ runs, count, id });
-        sample.count4 += count;
-      } else {
-        sample.parts6.push({ runs, count, id });
-        sample.count6 += count;
-      }
     }
     return sample;
   }

@@ -3,7 +3,7 @@
  * written from. Internal to the memory store.
  */
 import { PeerIndex } from "./peer_index.ts";
-import { CHECKABLE, PeerList, type Run, SEEDER } from "./peer_list.ts";
+import { CHECKABLE, PeerList, type RunSink, SEEDER } from "./peer_list.ts";
 import type { PeerRecord, PeerSample } from "./store.ts";
 
 // List ids (the low 3 bits of an index reference). Parked lists hold peers set aside after
@@ -17,6 +17,11 @@ export const PARKED6 = 5;
 export const LIST_COUNT = 6;
 
 export const V4_KEY_LENGTH = 20 + 6;
+
+/** Bytes per compact entry in list `id`: 6 for IPv4 lists, 18 for IPv6 ones. */
+export function entrySizeOf(id: number): number {
+  return id === SEEDERS6 || id === LEECHERS6 || id === PARKED6 ? 18 : 6;
+}
 
 export function activeListId(v6: boolean, seeder: boolean): number {
   return (v6 ? SEEDERS6 : SEEDERS4) + (seeder ? 0 : 1);
@@ -41,9 +46,7 @@ export class Swarm {
   downloaded = 0;
 
   list(id: number): PeerList {
-    return this.lists[id] ??= new PeerList(
-      id === SEEDERS4 || id === LEECHERS4 || id === PARKED4 ? 6 : 18,
-    );
+    return this.lists[id] ??= new PeerList(entrySizeOf(id));
   }
 
   get complete(): number {
@@ -124,34 +127,109 @@ export function recordOf(list: PeerList, id: number, i: number): PeerRecord {
   };
 }
 
-/** Runs taken from one list, with how many peers they hold (self left out, capped). */
-interface Part {
-  runs: Run[];
-  count: number;
-  id: number;
-}
-
-export class RunSample implements PeerSample {
+/**
+ * The peers picked for one reply, as runs of the swarm's lists, flat (no object per run or
+ * per list): the store fills one and reuses it for every announce (`reset`), so a reply makes
+ * no garbage here. Runs come in parts, one per list, each capped at the peers it may give.
+ */
+export class RunSample implements PeerSample, RunSink {
   count4 = 0;
   count6 = 0;
-  readonly parts4: Part[] = [];
-  readonly parts6: Part[] = [];
+  /** Per run: its list. */
+  #lists: PeerList[] = [];
+  /** Per run: start, length, skip (-1: none). */
+  #runs = new Int32Array(3 * 32);
+  #runCount = 0;
+  /** Per part: list id, first run, end run, peers to take; at most one part per list. */
+  readonly #parts = new Int32Array(4 * LIST_COUNT);
+  #partCount = 0;
+  /** A DataView of the last reply buffer written into. */
+  #out: DataView | undefined;
+
+  /** Empties the sample for the next announce. */
+  reset(): void {
+    this.count4 = this.count6 = 0;
+    this.#runCount = this.#partCount = 0;
+    // Lists stay referenced until overwritten: at most a few dozen, all alive in their swarms
+    // or about to be collected with them.
+  }
+
+  /** Starts the part of list `id`; its runs follow through `run`. */
+  beginPart(id: number): void {
+    const p = this.#partCount * 4;
+    this.#parts[p] = id;
+    this.#parts[p + 1] = this.#parts[p + 2] = this.#runCount;
+    this.#parts[p + 3] = 0;
+  }
+
+  /** Ends the part begun last, which gives `count` peers. */
+  endPart(count: number): void {
+    const p = this.#partCount++ * 4;
+    this.#parts[p + 2] = this.#runCount;
+    this.#parts[p + 3] = count;
+    if (entrySizeOf(this.#parts[p]!) === 6) this.count4 += count;
+    else this.count6 += count;
+  }
+
+  run(list: PeerList, start: number, length: number, skip: number): void {
+    const r = this.#runCount++;
+    if (r * 3 + 3 > this.#runs.length) {
+      const grown = new Int32Array(this.#runs.length * 2);
+      grown.set(this.#runs);
+      this.#runs = grown;
+    }
+    this.#lists[r] = list;
+    this.#runs[r * 3] = start;
+    this.#runs[r * 3 + 1] = length;
+    this.#runs[r * 3 + 2] = skip;
+  }
 
   writeCompact4(out: Uint8Array, at: number): number {
-    return writeParts(this.parts4, 6, out, at);
+    return this.#write(6, out, at);
   }
 
   writeCompact6(out: Uint8Array, at: number): number {
-    return writeParts(this.parts6, 18, out, at);
+    return this.#write(18, out, at);
   }
 
   forEach(fn: (peer: PeerRecord) => void): void {
-    for (const part of [...this.parts4, ...this.parts6]) {
-      let left = part.count;
-      for (const run of part.runs) {
-        for (let i = run.start; i < run.start + run.length && left > 0; i++) {
-          if (i === run.skip) continue;
-          fn(recordOf(run.list, part.id, i));
+    for (const size of [6, 18]) {
+      this.#eachEntry(size, (list, id, i) => fn(recordOf(list, id, i)));
+    }
+  }
+
+  /** Copies the entries of every part with `size`-byte entries, as words, to `out` at `at`. */
+  #write(size: number, out: Uint8Array, at: number): number {
+    let view = this.#out;
+    if (view?.buffer !== out.buffer) view = this.#out = new DataView(out.buffer);
+    at += out.byteOffset;
+    const runs = this.#runs;
+    for (let p = 0; p < this.#partCount * 4; p += 4) {
+      if (entrySizeOf(this.#parts[p]!) !== size) continue;
+      let left = this.#parts[p + 3]!;
+      for (let r = this.#parts[p + 1]!; r < this.#parts[p + 2]! && left > 0; r++) {
+        const src = this.#lists[r]!.addrView;
+        const start = runs[r * 3]!, end = start + runs[r * 3 + 1]!, skip = runs[r * 3 + 2]!;
+        for (let i = start; i < end && left > 0; i++) {
+          if (i === skip) continue;
+          at = copyEntry(src, i * size, size, view, at);
+          left--;
+        }
+      }
+    }
+    return at - out.byteOffset;
+  }
+
+  #eachEntry(size: number, fn: (list: PeerList, id: number, i: number) => void): void {
+    const runs = this.#runs;
+    for (let p = 0; p < this.#partCount * 4; p += 4) {
+      if (entrySizeOf(this.#parts[p]!) !== size) continue;
+      let left = this.#parts[p + 3]!;
+      for (let r = this.#parts[p + 1]!; r < this.#parts[p + 2]! && left > 0; r++) {
+        const start = runs[r * 3]!, end = start + runs[r * 3 + 1]!, skip = runs[r * 3 + 2]!;
+        for (let i = start; i < end && left > 0; i++) {
+          if (i === skip) continue;
+          fn(this.#lists[r]!, this.#parts[p]!, i);
           left--;
         }
       }
@@ -159,23 +237,15 @@ export class RunSample implements PeerSample {
   }
 }
 
-function writeParts(parts: Part[], size: number, out: Uint8Array, at: number): number {
-  // Byte loops, not out.set(subarray): a run is under 150 bytes and every subarray is an
-  // allocation on the hottest path.
-  for (const part of parts) {
-    let left = part.count;
-    for (const run of part.runs) {
-      if (left <= 0) break;
-      const bytes = run.list.addr;
-      const end = run.start + run.length;
-      for (let i = run.start; i < end && left > 0; i++) {
-        if (i === run.skip) continue;
-        for (let k = i * size, stop = k + size; k < stop; k++) out[at++] = bytes[k]!;
-        left--;
-      }
-    }
-  }
-  return at;
+/**
+ * One compact entry (6 or 18 bytes) from `src` at `from` to `out` at `at`, as 32- and 16-bit
+ * words: about 3x faster than a byte loop, and a reply copies up to 200 of them.
+ */
+function copyEntry(src: DataView, from: number, size: number, out: DataView, at: number): number {
+  const end = from + size - 2;
+  for (; from < end; from += 4, at += 4) out.setUint32(at, src.getUint32(from));
+  out.setUint16(at, src.getUint16(from));
+  return at + 2;
 }
 
 export const EMPTY_SAMPLE = new RunSample();
