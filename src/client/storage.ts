@@ -3,6 +3,7 @@ import { FileLayout } from "../torrent/layout.ts";
 import type { Metainfo } from "../torrent/types.ts";
 import { equals } from "../util/bytes.ts";
 import { BtxError } from "../util/errors.ts";
+import { preallocate } from "../util/preallocate.ts";
 import { sha1 } from "../util/sha1.ts";
 import { Bitfield } from "./bitfield.ts";
 import { ReadWindowCache } from "./read_cache.ts";
@@ -398,7 +399,11 @@ export class Storage {
       await this.#ensureSafe(slot, creating);
       const file = await Deno.open(slot.path, { read: true, write, create: creating });
       try {
-        if (write && (await file.stat()).size < slot.length) await file.truncate(slot.length);
+        // A short file is allocated up front where the file system can (cheaper random-order
+        // piece writes, one contiguous file), else extended sparsely.
+        if (write && (await file.stat()).size < slot.length) {
+          if (!preallocate(slot.path, slot.length)) await file.truncate(slot.length);
+        }
       } catch (e) {
         file.close();
         throw e;

@@ -4,6 +4,7 @@ import { Storage, StorageError } from "../../src/client/storage.ts";
 import { decodeResume, encodeResume, resumePath } from "../../src/client/resume.ts";
 import type { Metainfo, TorrentFile } from "../../src/torrent/types.ts";
 import { concat } from "../../src/util/bytes.ts";
+import { canPreallocate } from "../../src/util/preallocate.ts";
 import { sha1 } from "../../src/util/sha1.ts";
 
 /** A Metainfo for `files` (pad files are zeros) whose piece hashes match `data`. */
@@ -273,4 +274,30 @@ Deno.test("storage: readBlockNow reads open files synchronously; readBlock retur
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "storage: a file being downloaded is allocated whole before its first piece lands",
+  // Linux with FFI (the suite's --allow-all); elsewhere it is extended sparsely.
+  ignore: !canPreallocate(),
+  fn: async () => {
+    const { meta, data } = makeTorrent([{ path: ["big.bin"], length: 1 << 20 }], 16384, {
+      multiFile: false,
+      name: "big.bin",
+    });
+    const dir = await Deno.makeTempDir();
+    try {
+      const s = await Storage.open(meta, dir);
+      await s.writePiece(3, pieceOf(meta, data, 3));
+      await s.close();
+      const info = await Deno.stat(join(dir, "big.bin"));
+      assert.equal(info.size, 1 << 20);
+      assert.ok(info.blocks! * 512 >= 1 << 20, `${info.blocks} blocks: sparse`);
+      const back = await Deno.readFile(join(dir, "big.bin"));
+      assert.deepEqual(back.subarray(3 * 16384, 4 * 16384), pieceOf(meta, data, 3));
+      assert.ok(back.subarray(0, 3 * 16384).every((b) => b === 0));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
