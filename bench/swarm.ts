@@ -205,6 +205,7 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
 function formatRow(r: LeechResult): string {
   return `${r.client} run ${r.run}: ${r.mbps.toFixed(0)} MB/s in ${r.seconds.toFixed(2)} s, ` +
     `cpu ${r.cpu.toFixed(2)} s, rss ${mb(r.rss)} MB, sha256 ${r.sha256ok ? "ok" : "MISMATCH"}` +
+    (r.preempted === undefined ? "" : `, preempted ${(r.preempted / 1000).toFixed(1)}k times`) +
     (r.seederCpu === undefined
       ? ""
       : `; seeders ${r.seederCpu.toFixed(2)} CPU s, ${r.seederWakeups?.toFixed(1)}k wake-ups`);

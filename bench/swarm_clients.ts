@@ -47,6 +47,8 @@ export interface LeechResult {
   exitSeconds: number;
   cpu: number;
   rss: number;
+  /** Involuntary context switches of the leecher process. */
+  preempted?: number;
   sha256ok: boolean;
   /** CPU seconds all seeders used while this leecher ran (set by the download phase). */
   seederCpu?: number;
@@ -280,7 +282,7 @@ export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Pr
   } else if (client === "aria2") t = await leechAria2(ctx, out, port, timeFile, log);
   else if (client === "libtorrent") t = await leechLibtorrent(ctx, out, port, timeFile, log);
   else throw new Error(`unknown leecher "${client}" (btx, btx@<main.ts>, aria2, libtorrent)`);
-  const { cpu, rss } = readTimed(timeFile);
+  const { cpu, rss, preempted } = readTimed(timeFile);
   const file = join(out, ctx.meta.name);
   const sha256 = (await run("sha256sum", [file])).split(" ")[0];
   await Deno.remove(out, { recursive: true });
@@ -292,6 +294,7 @@ export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Pr
     exitSeconds: t.exitSeconds,
     cpu,
     rss,
+    preempted,
     sha256ok: sha256 === ctx.sha256,
   };
 }

@@ -164,17 +164,20 @@ export function peakRss(pid: number): number | undefined {
 
 /** Prefix for an argv that makes GNU time write "<user> <sys> <maxrss kB>" to `file`. */
 export function timed(file: string): string[] {
-  return ["/usr/bin/time", "-f", "%U %S %M", "-o", file];
+  return ["/usr/bin/time", "-f", "%U %S %M %c", "-o", file];
 }
 
-/** Reads what `timed()` wrote: CPU seconds (user + sys) and peak RSS in bytes. */
-export function readTimed(file: string): { cpu: number; rss: number } {
+/**
+ * Reads what `timed()` wrote: CPU seconds (user + sys), peak RSS in bytes, and how often the
+ * process was preempted (involuntary context switches: on 2 shared cores, time it lost).
+ */
+export function readTimed(file: string): { cpu: number; rss: number; preempted: number } {
   const last = Deno.readTextFileSync(file).trim().split("\n").pop() ?? "";
-  const [user, sys, rssKb] = last.split(" ").map(Number);
+  const [user, sys, rssKb, preempted] = last.split(" ").map(Number);
   if (user === undefined || sys === undefined || rssKb === undefined || Number.isNaN(rssKb)) {
     throw new Error(`unexpected /usr/bin/time output in ${file}: ${last}`);
   }
-  return { cpu: user + sys, rss: rssKb * 1024 };
+  return { cpu: user + sys, rss: rssKb * 1024, preempted: preempted ?? 0 };
 }
 
 /** Runs a command to completion; throws with its stderr when it fails. */
