@@ -34,6 +34,33 @@ Deno.bench("storage: writePiece 64 MiB as 256 KiB pieces (download path)", async
   }
 });
 
+// Pieces arrive in random order (rarest first): into a new file each time, sparse or
+// allocated up front (StorageOptions.preallocate, the default where fallocate works).
+const shuffled = Array.from({ length: SIZE / PIECE }, (_, i) => i);
+for (let i = shuffled.length - 1; i > 0; i--) {
+  const j = Math.floor(Math.random() * (i + 1));
+  [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+}
+let fresh = 0;
+for (const preallocate of [false, true]) {
+  Deno.bench({
+    name: `storage: writePiece 64 MiB in random order into a new ${
+      preallocate ? "allocated" : "sparse"
+    } file`,
+    group: "random-order writes",
+    baseline: !preallocate,
+    async fn(b) {
+      const out = join(dir, `fresh-${fresh++}`);
+      const s = await Storage.open(meta, out, { preallocate });
+      b.start();
+      for (const p of shuffled) await s.writePiece(p, data.subarray(p * PIECE, (p + 1) * PIECE));
+      b.end();
+      await s.close();
+      await Deno.remove(out, { recursive: true });
+    },
+  });
+}
+
 Deno.bench("storage: verify (SHA-1) 64 MiB as 256 KiB pieces (piece hashing)", () => {
   for (let p = 0; p < meta.pieceCount; p++) {
     if (!seeding.verify(p, data.subarray(p * PIECE, (p + 1) * PIECE))) throw new Error("hash");

@@ -21,10 +21,15 @@ export interface StorageOptions {
   /** Upper bound on simultaneously open file handles (LRU-evicted). Default 64. */
   maxOpenFiles?: number;
   /**
-   * Create missing folders and files (sparse, full length) when writing. Default true; a
-   * seeder passes false so that a missing file is an error rather than a hole.
+   * Create missing folders and files (full length) when writing. Default true; a seeder
+   * passes false so that a missing file is an error rather than a hole.
    */
   create?: boolean;
+  /**
+   * Allocate a short file's blocks when it is first opened for writing (fallocate, Linux with
+   * FFI), instead of leaving it sparse. Default true.
+   */
+  preallocate?: boolean;
 }
 
 export interface CheckOptions {
@@ -64,6 +69,7 @@ export class Storage {
   readonly #slots: Slot[];
   readonly #maxOpen: number;
   readonly #create: boolean;
+  readonly #preallocate: boolean;
   /** Slots with an open handle, least recently used first (Set keeps insertion order). */
   readonly #lru = new Set<number>();
   #waiters: (() => void)[] = [];
@@ -78,6 +84,7 @@ export class Storage {
     this.#realDir = realDir;
     this.#maxOpen = Math.max(1, opts.maxOpenFiles ?? 64);
     this.#create = opts.create ?? true;
+    this.#preallocate = opts.preallocate ?? true;
     this.layout = new FileLayout(meta);
     this.root = join(dir, meta.name);
     this.#slots = meta.files.map((f) => {
@@ -402,7 +409,8 @@ export class Storage {
         // A short file is allocated up front where the file system can (cheaper random-order
         // piece writes, one contiguous file), else extended sparsely.
         if (write && (await file.stat()).size < slot.length) {
-          if (!preallocate(slot.path, slot.length)) await file.truncate(slot.length);
+          const allocated = this.#preallocate && preallocate(slot.path, slot.length);
+          if (!allocated) await file.truncate(slot.length);
         }
       } catch (e) {
         file.close();
