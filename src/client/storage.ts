@@ -1,21 +1,22 @@
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { FileLayout } from "../torrent/layout.ts";
 import type { Metainfo } from "../torrent/types.ts";
 import { equals } from "../util/bytes.ts";
-import { BtxError } from "../util/errors.ts";
 import { preallocate } from "../util/preallocate.ts";
 import { sha1 } from "../util/sha1.ts";
 import { Bitfield } from "./bitfield.ts";
 import { ReadWindowCache } from "./read_cache.ts";
 import { type FileStamp, loadResume, resumePath, saveResume } from "./resume.ts";
+import {
+  ensureSafePath,
+  isInside,
+  isStrictlyInside,
+  sameStamps,
+  StorageError,
+  toStorageError,
+} from "./storage_fs.ts";
 
-/** A disk operation failed; names the file and what was being done. */
-export class StorageError extends BtxError {
-  override name = "StorageError";
-  constructor(readonly path: string, readonly operation: string, readonly reason: string) {
-    super(`${operation} ${path}: ${reason}`);
-  }
-}
+export { StorageError };
 
 export interface StorageOptions {
   /** Upper bound on simultaneously open file handles (LRU-evicted). Default 64. */
@@ -436,67 +437,9 @@ export class Storage {
     this.#lru.delete(i);
   }
 
-  /**
-   * Walks the path from the output folder down, refusing any symlink that resolves outside
-   * it (a planted `name -> /etc` must not redirect our writes). With `creating`, missing
-   * folders are made one level at a time so nothing unchecked is ever followed.
-   */
+  /** See `ensureSafePath`: checked once per file, when the whole path exists or was made. */
   async #ensureSafe(slot: Slot, creating: boolean): Promise<void> {
     if (slot.safe) return;
-    const parts = relative(this.#dir, slot.path).split(sep);
-    let cur = this.#dir;
-    for (const [k, part] of parts.entries()) {
-      cur = join(cur, part);
-      const last = k === parts.length - 1;
-      let info: Deno.FileInfo;
-      try {
-        info = await Deno.lstat(cur);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw toStorageError(e, cur, "stat");
-        if (!creating) return; // nothing below exists; the open will report the missing file
-        if (last) break;
-        await Deno.mkdir(cur).catch((e) => {
-          if (!(e instanceof Deno.errors.AlreadyExists)) throw toStorageError(e, cur, "mkdir");
-        });
-        info = await Deno.lstat(cur);
-      }
-      if (info.isSymlink) {
-        const target = await Deno.realPath(cur).catch(() => "");
-        if (target === "" || !isInside(this.#realDir, target)) {
-          throw new StorageError(cur, "open", "symlink points outside the output folder");
-        }
-      } else if (!last && !info.isDirectory) {
-        throw new StorageError(cur, "open", "not a folder");
-      }
-    }
-    slot.safe = true;
+    slot.safe = await ensureSafePath(this.#dir, this.#realDir, slot.path, creating);
   }
-}
-
-function isInside(dir: string, path: string): boolean {
-  return relative(dir, path) === "" || isStrictlyInside(dir, path);
-}
-
-function isStrictlyInside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-}
-
-function sameStamps(a: FileStamp[], b: FileStamp[]): boolean {
-  return a.length === b.length &&
-    a.every((s, i) => s.size === b[i]!.size && s.mtimeMs === Math.round(b[i]!.mtimeMs));
-}
-
-/** Maps a Deno I/O error to a one-line StorageError (ENOSPC reads "disk full", EROFS...). */
-function toStorageError(e: unknown, path: string, operation: string): StorageError {
-  if (e instanceof StorageError) return e;
-  const code = (e as { code?: string }).code;
-  let reason = e instanceof Error ? e.message : String(e);
-  if (code === "ENOSPC" || /no space left/i.test(reason)) reason = "disk full";
-  else if (e instanceof Deno.errors.NotFound) reason = "no such file";
-  else if (e instanceof Deno.errors.PermissionDenied) reason = "permission denied";
-  else if (code === "EROFS" || /read-only file system/i.test(reason)) {
-    reason = "read-only file system";
-  }
-  return new StorageError(path, operation, reason);
 }
