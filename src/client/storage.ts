@@ -409,8 +409,10 @@ export class Storage {
       try {
         // A short file is allocated up front where the file system can (cheaper random-order
         // piece writes, one contiguous file), else extended sparsely.
-        if (write && (await file.stat()).size < slot.length) {
-          const allocated = this.#preallocate && preallocate(slot.path, slot.length);
+        const info = write ? await file.stat() : undefined;
+        if (info && info.size < slot.length) {
+          const allocated = this.#preallocate && info.isFile &&
+            preallocate(slot.path, slot.length);
           if (!allocated) await file.truncate(slot.length);
         }
       } catch (e) {

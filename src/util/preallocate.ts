@@ -13,6 +13,8 @@ const SYMBOLS = {
 } as const;
 
 const O_WRONLY = 0o1;
+// A FIFO or device planted at the path must not block the open.
+const O_NONBLOCK = 0o4000;
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
 
@@ -45,7 +47,11 @@ export function canPreallocate(): boolean {
 export function preallocate(path: string, length: number): boolean {
   const c = load();
   if (!c || length <= 0 || path.includes("\0")) return false;
-  const fd = c.open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+  const fd = c.open(
+    new TextEncoder().encode(path + "\0"),
+    O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC,
+    0,
+  );
   if (fd < 0) return false;
   try {
     // Mode 0: allocate and extend the size; the raw call, never glibc's zero-writing fallback.

@@ -66,3 +66,19 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "preallocate: a FIFO at the path neither blocks nor counts as allocated",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const fifo = join(dir, "fifo");
+      const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      if (!made.success) return; // no mkfifo here: nothing to check
+      assert.equal(preallocate(fifo, 4096), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
