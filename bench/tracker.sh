@@ -6,6 +6,7 @@
 # distinct peers and prints the RSS.
 # cpu_us_per_announce is the tracker process's user+system CPU per announce in the close run.
 #   TRACKERS="opentracker btx"  THREADS=2 CONNS=64 DURATION=15s NHASHES=1000 TOTAL=1000000
+#   WARM_PAGES=1 (root): free page reporting off for the run (see below)
 # TRACKERS may also name floor-serve and floor-ffi (bench/http_floor.ts): a fixed reply through
 # Deno.serve or through raw syscalls, the least each way of serving HTTP costs here.
 # wrk and the tracker share the machine's cores: the numbers are for that setup.
@@ -23,7 +24,18 @@ chmod 644 "$HASHES"
 
 PID=""
 cleanup() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi; PID=""; }
-trap 'cleanup; rm -rf "$WORK"' EXIT INT TERM
+# WARM_PAGES=1 (root): free page reporting off for the run, after re-backing 2 GiB, as
+# bench:swarm --warm-pages does (bench/swarm_machine.ts): a tracker's memory growth then costs
+# what it costs on bare metal, not host faults on pages the VM handed back.
+REPORTING=/sys/module/page_reporting/parameters/page_reporting_order
+ORDER_BEFORE=""
+if [ "${WARM_PAGES:-0}" = 1 ] && [ -w "$REPORTING" ]; then
+  ORDER_BEFORE=$(cat "$REPORTING")
+  echo 11 >"$REPORTING"
+  dd if=/dev/zero of="$WORK/warm.bin" bs=4M count=512 status=none && rm -f "$WORK/warm.bin"
+fi
+restore_pages() { if [ -n "$ORDER_BEFORE" ]; then echo "$ORDER_BEFORE" >"$REPORTING"; fi; ORDER_BEFORE=""; }
+trap 'cleanup; restore_pages; rm -rf "$WORK"' EXIT INT TERM
 
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
@@ -64,7 +76,8 @@ run_wrk() { # mode duration
     -s "$HERE/tracker_announce.lua" "http://127.0.0.1:$PORT/announce" 2>/dev/null | grep '^RESULT' | sed 's/^RESULT //'
 }
 
-echo "date=$(date -u +%FT%TZ) cpus=$(nproc) threads=$THREADS conns=$CONNS duration=$DURATION hashes=$NHASHES"
+echo "date=$(date -u +%FT%TZ) cpus=$(nproc) threads=$THREADS conns=$CONNS duration=$DURATION hashes=$NHASHES" \
+  "page_reporting_order=$(cat "$REPORTING" 2>/dev/null || echo off)"
 for t in $TRACKERS; do
   cleanup
   start "$t" || { echo "tracker=$t failed to start"; continue; }
