@@ -39,11 +39,11 @@ Deno.test("pipeline: without reqq the limit is 128; a slow peer shrinks it", () 
   assert.equal(p.update(1e9, 1000), 2);
 });
 
-Deno.test("pipeline: requests go out in batches of a quarter pipeline", () => {
+Deno.test("pipeline: requests go out in batches of half a pipeline", () => {
   assert.equal(requestBatch(32, 0), 32, "an empty pipeline is filled at once");
   assert.equal(requestBatch(32, 31), 0, "one free slot waits for more");
-  assert.equal(requestBatch(32, 25), 0);
-  assert.equal(requestBatch(32, 24), 8);
+  assert.equal(requestBatch(32, 17), 0);
+  assert.equal(requestBatch(32, 16), 16);
   assert.equal(requestBatch(32, 40), 0, "over-full after a shrink");
   assert.equal(requestBatch(1, 0), 1, "a snubbed peer still gets its one request");
   assert.equal(requestBatch(3, 2), 1, "below 4 every free slot is used");
