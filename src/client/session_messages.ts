@@ -234,6 +234,7 @@ export class PeerMessageHandler {
     peer.requestedAt.delete(key);
     peer.minLatencyMs = Math.min(peer.minLatencyMs, Math.max(1, now - sentAt));
     peer.lastBlockAt = now;
+    peer.pipeline.onBlock(now, peer.down, peer.minLatencyMs);
     peer.snubbed = false;
     const result = s.picker.received(peer.key, index, begin, block.length, block, now);
     for (const c of result.cancel) {

@@ -48,3 +48,21 @@ Deno.test("pipeline: requests go out in batches of half a pipeline", () => {
   assert.equal(requestBatch(1, 0), 1, "a snubbed peer still gets its one request");
   assert.equal(requestBatch(3, 2), 1, "below 4 every free slot is used");
 });
+
+Deno.test("pipeline: blocks re-size it every 250 ms from the first one, not only on the tick", () => {
+  const p = new PipelineSizer({ reqq: 2000 });
+  const rates: number[] = [];
+  // 100 MB/s from this peer; 1 ms round trips: 100 ms of it is ~610 blocks, capped at 256.
+  const meter = { rate: (now: number) => (rates.push(now), 100e6) };
+  p.onBlock(1000, meter, 1);
+  assert.equal(p.size, 32, "the first block only starts the clock");
+  p.onBlock(1249, meter, 1);
+  assert.equal(p.size, 32, "not yet 250 ms");
+  p.onBlock(1250, meter, 1);
+  assert.equal(p.size, 256);
+  assert.deepEqual(rates, [1250], "the rate is read only when re-sizing");
+  p.onBlock(1400, { rate: () => 1e6 }, 1);
+  assert.equal(p.size, 256, "250 ms again before the next re-size");
+  p.onBlock(1500, { rate: () => 1e6 }, 1);
+  assert.equal(p.size, Math.ceil((1e6 * 0.1) / 16384), "a slower peer shrinks it");
+});
