@@ -9,8 +9,8 @@ import { ReadWindowCache } from "./read_cache.ts";
 import { type FileStamp, loadResume, resumePath, saveResume } from "./resume.ts";
 import {
   ensureSafePath,
-  isInside,
   isStrictlyInside,
+  refuseEscapingLink,
   sameStamps,
   StorageError,
   toStorageError,
@@ -269,12 +269,7 @@ export class Storage {
     const path = resumePath(this.#dir, this.#meta.infoHash);
     const folder = dirname(path);
     const info = await Deno.lstat(folder).catch(() => undefined);
-    if (info?.isSymlink) {
-      const target = await Deno.realPath(folder).catch(() => "");
-      if (target === "" || !isInside(this.#realDir, target)) {
-        throw new StorageError(folder, "open", "symlink points outside the output folder");
-      }
-    }
+    if (info?.isSymlink) await refuseEscapingLink(folder, this.#realDir);
     return path;
   }
 

@@ -45,10 +45,7 @@ export async function ensureSafePath(
       info = await Deno.lstat(cur);
     }
     if (info.isSymlink) {
-      const target = await Deno.realPath(cur).catch(() => "");
-      if (target === "" || !isInside(realDir, target)) {
-        throw new StorageError(cur, "open", "symlink points outside the output folder");
-      }
+      await refuseEscapingLink(cur, realDir);
     } else if (!last && !info.isDirectory) {
       throw new StorageError(cur, "open", "not a folder");
     }
@@ -56,7 +53,15 @@ export async function ensureSafePath(
   return true;
 }
 
-export function isInside(dir: string, path: string): boolean {
+/** Throws unless the symlink at `link` resolves to a place inside `realDir`. */
+export async function refuseEscapingLink(link: string, realDir: string): Promise<void> {
+  const target = await Deno.realPath(link).catch(() => "");
+  if (target === "" || !isInside(realDir, target)) {
+    throw new StorageError(link, "open", "symlink points outside the output folder");
+  }
+}
+
+function isInside(dir: string, path: string): boolean {
   return relative(dir, path) === "" || isStrictlyInside(dir, path);
 }
 
