@@ -202,22 +202,12 @@ export class RunSample implements PeerSample, RunSink {
   #write(size: number, out: Uint8Array, at: number): number {
     let view = this.#out;
     if (view?.buffer !== out.buffer) view = this.#out = new DataView(out.buffer);
-    at += out.byteOffset;
-    const runs = this.#runs;
-    for (let p = 0; p < this.#partCount * 4; p += 4) {
-      if (entrySizeOf(this.#parts[p]!) !== size) continue;
-      let left = this.#parts[p + 3]!;
-      for (let r = this.#parts[p + 1]!; r < this.#parts[p + 2]! && left > 0; r++) {
-        const src = this.#lists[r]!.addrView;
-        const start = runs[r * 3]!, end = start + runs[r * 3 + 1]!, skip = runs[r * 3 + 2]!;
-        for (let i = start; i < end && left > 0; i++) {
-          if (i === skip) continue;
-          at = copyEntry(src, i * size, size, view, at);
-          left--;
-        }
-      }
-    }
-    return at - out.byteOffset;
+    const dst = view;
+    let to = at + out.byteOffset;
+    this.#eachEntry(size, (list, _id, i) => {
+      to = copyEntry(list.addrView, i * size, size, dst, to);
+    });
+    return to - out.byteOffset;
   }
 
   #eachEntry(size: number, fn: (list: PeerList, id: number, i: number) => void): void {
