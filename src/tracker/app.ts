@@ -15,7 +15,7 @@ import { renderPage } from "./page.ts";
 import { parseAnnounceUrl, parseScrape, rawQuery } from "./query.ts";
 import { RateMeter } from "./rate.ts";
 import { announceReply, failureReply, scrapeReply } from "./response.ts";
-import { MemorySwarmStore, type PeerAnnounce, type SwarmCounts, type SwarmStore } from "./store.ts";
+import { MemorySwarmStore, type SwarmCounts, type SwarmStore } from "./store.ts";
 
 /** What the HTTP server hands each request: the socket's peer address. */
 export interface TrackerEnv {
@@ -131,18 +131,6 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
   }
   let lastRemote: string | undefined;
   let lastAddress: Uint8Array | undefined;
-  const scratchAnnounce: PeerAnnounce = {
-    infoHash: "",
-    peerId: "",
-    ip: new Uint8Array(4),
-    port: 0,
-    left: 0,
-    uploaded: 0,
-    downloaded: 0,
-    event: "",
-    numwant: 0,
-    checkable: true,
-  };
 
   /** The whole announce: URL and socket address in, bencoded reply out. Never throws. */
   function announce(
@@ -165,19 +153,18 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
       if (!ip) throw new TrackerRequestError("cannot tell your IP address");
       const t = now();
       announces.tick(t);
-      // One object for every announce: the store reads it during the call only.
-      const peer = scratchAnnounce;
-      peer.infoHash = req.infoHash;
-      peer.peerId = req.peerId;
-      peer.ip = ip;
-      peer.port = req.port;
-      peer.left = req.left;
-      peer.uploaded = req.uploaded;
-      peer.downloaded = req.downloaded;
-      peer.event = req.event;
-      peer.numwant = req.numwant;
-      peer.checkable = checkable;
-      const outcome = store.announce(peer, t);
+      const outcome = store.announce({
+        infoHash: req.infoHash,
+        peerId: req.peerId,
+        ip,
+        port: req.port,
+        left: req.left,
+        uploaded: req.uploaded,
+        downloaded: req.downloaded,
+        event: req.event,
+        numwant: req.numwant,
+        checkable,
+      }, t);
       return announceReply(outcome, {
         interval,
         minInterval,

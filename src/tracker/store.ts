@@ -86,10 +86,7 @@ export interface StoreTotals {
 
 /** What the tracker needs from a swarm backend. */
 export interface SwarmStore {
-  /**
-   * Records the announce and picks peers for the reply in O(numwant). `a` is the caller's
-   * (it may reuse the object): read it during the call, do not keep it.
-   */
+  /** Records the announce and picks peers for the reply in O(numwant). */
   announce(a: PeerAnnounce, now: number): AnnounceOutcome;
   scrape(infoHash: string): SwarmCounts | undefined;
   infoHashes(): IterableIterator<string>;
