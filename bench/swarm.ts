@@ -175,18 +175,12 @@ async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Pr
     for (let r = 0; r < runs; r++) {
       for (const name of order) {
         await run("sync", []);
-        const before = seeders.map((s) => cpuSeconds(s.proc.pid) ?? 0);
-        const wokeBefore = seeders.map((s) => wakeups(s.proc.pid));
+        const cpu = seedersSince(seeders, (pid) => cpuSeconds(pid) ?? 0);
+        const woke = seedersSince(seeders, wakeups);
         const result = await runLeecher(ctx, name, r);
         // Over the leecher's whole life, so a leecher that makes seeders work harder shows it.
-        result.seederCpu = seeders.reduce(
-          (t, s, i) => t + (cpuSeconds(s.proc.pid) ?? 0) - before[i]!,
-          0,
-        );
-        result.seederWakeups = seeders.reduce(
-          (t, s, i) => t + (wakeups(s.proc.pid) - wokeBefore[i]!) / 1000,
-          0,
-        );
+        result.seederCpu = cpu();
+        result.seederWakeups = woke() / 1000;
         seederCpu += result.seederCpu;
         log(formatRow(result));
         results.push(result);
@@ -198,6 +192,12 @@ async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Pr
     await Promise.all(seeders.map((s) => s.proc.stop()));
     await tracker.stop();
   }
+}
+
+/** `measure` summed over the seeders' processes: returns how much it grew since this call. */
+function seedersSince(seeders: Seeder[], measure: (pid: number) => number): () => number {
+  const before = seeders.map((s) => measure(s.proc.pid));
+  return () => seeders.reduce((t, s, i) => t + measure(s.proc.pid) - before[i]!, 0);
 }
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
