@@ -438,7 +438,10 @@ export class EpollServer {
       return;
     }
     const n = this.#c.send(conn.fd, bytes, BigInt(bytes.length), c.MSG_NOSIGNAL);
-    if (n < 0 && c.errno() !== c.EAGAIN && c.errno() !== c.EINTR) return this.#destroy(conn);
+    if (n < 0) {
+      const e = c.errno();
+      if (e !== c.EAGAIN && e !== c.EINTR) return this.#destroy(conn);
+    }
     const sent = Math.max(0, n);
     if (sent < bytes.length) {
       conn.out = bytes.slice(sent); // may be the reused reply buffer
