@@ -152,8 +152,12 @@ export class PiecePicker {
       // which would otherwise mean a scan for every block received.
       const capped = this.#active.size > 0 && this.#unverified + this.#minPiece > this.#cap;
       if (!capped && this.#idleAvail > 0) {
+        // Full pieces hold pieceSize(0) / BLOCK_SIZE blocks each, so this many (one more for
+        // a short last piece) fill the request; asking for one piece per block made the
+        // scan's sorted insertion 128 deep.
+        const blocksPerPiece = Math.ceil(this.#layout.pieceSize(0) / BLOCK_SIZE);
         const best = bestIdlePieces(this.#pieceState, this.#avail, this.#rank, peer.has, {
-          count: peer.count - out.length,
+          count: Math.ceil((peer.count - out.length) / blocksPerPiece) + 1,
           rarestFirst: this.have.count() >= this.#randomFirst,
         });
         for (const index of best) {
