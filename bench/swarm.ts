@@ -219,8 +219,8 @@ function median(xs: number[]): number {
 
 function downloadTable(results: LeechResult[]): string {
   const rows = [
-    "| leecher | MB/s (median) | s | MB/s per run | CPU s | CPU s per GiB | seeders' CPU s | seeders' wake-ups (k) | peak RSS MB | exit s | sha256 |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| leecher | MB/s (median) | s | MB/s per run | CPU s | CPU s per GiB | seeders' CPU s | seeders' wake-ups (k) | peak RSS MB | exit s | start-up s (not timed) | sha256 |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   const best = new Map<string, number>();
   for (const name of leechers) {
@@ -237,6 +237,7 @@ function downloadTable(results: LeechResult[]): string {
         `${median(rs.map((r) => r.seederWakeups ?? 0)).toFixed(1)} | ` +
         `${mb(Math.max(...rs.map((r) => r.rss)))} | ` +
         `${median(rs.map((r) => r.exitSeconds)).toFixed(2)} | ` +
+        `${median(rs.map((r) => r.startupSeconds)).toFixed(2)} | ` +
         `${rs.every((r) => r.sha256ok) ? "ok" : "MISMATCH"} |`,
     );
   }

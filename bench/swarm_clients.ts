@@ -1,10 +1,13 @@
 /**
  * The clients of the swarm benchmark and how each one is timed. The clock stops when the
  * client itself says every piece is verified:
- * - btx get: from spawning `deno run` (start-up included) to its "complete:" line.
+ * - btx get (`--json`): from its "listening" event (the runtime has started, the torrent file
+ *   is read and the client's listener is open: where libtorrent's clock starts) to its
+ *   "complete" event.
  * - aria2c: from spawning it to completedLength == totalLength over its JSON-RPC (20 ms polls).
  * - libtorrent (python3-libtorrent): from "go" (after the session is set up, as in
  *   ../shared/bench) to its DONE line (10 ms polls).
+ * `startupSeconds` is what each clock leaves out: spawn to the clock's start.
  * CPU seconds and peak RSS are GNU time's for the leecher's whole life (start-up and
  * shutdown included), so they are an upper bound for every client alike.
  * Seeders (btx seed, libtorrent, qBittorrent-nox) are ready once they have hash-checked their
@@ -43,8 +46,10 @@ export interface LeechResult {
   run: number;
   seconds: number;
   mbps: number;
-  /** Spawn to process exit (aria2 announces `stopped` first, btx too). */
+  /** Clock start to process exit (aria2 announces `stopped` first, btx too). */
   exitSeconds: number;
+  /** Spawn to the clock's start: the client's own start-up, which `seconds` leaves out. */
+  startupSeconds: number;
   cpu: number;
   rss: number;
   /** Involuntary context switches of the leecher process. */
@@ -275,7 +280,7 @@ export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Pr
   const log = join(ctx.runDir, `${tag}.log`);
   // A new port per download: the previous leecher's may still be in TIME_WAIT or announced.
   const port = ctx.basePort + 2 + 50 + runIndex * 10 + leecherSlot(client);
-  let t: { seconds: number; exitSeconds: number };
+  let t: Timing;
   if (client === "btx") t = await leechBtx(ctx, ctx.mainTs, out, port, timeFile, log);
   else if (client.startsWith("btx@")) {
     t = await leechBtx(ctx, client.slice(4), out, port, timeFile, log);
@@ -292,6 +297,7 @@ export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Pr
     seconds: t.seconds,
     mbps: ctx.size / t.seconds / 1e6,
     exitSeconds: t.exitSeconds,
+    startupSeconds: t.startupSeconds,
     cpu,
     rss,
     preempted,
@@ -308,10 +314,27 @@ function leecherSlot(client: string): number {
   return altSlots.get(client)!;
 }
 
-async function finish(p: Proc, t0: number, end: number, what: string) {
+interface Timing {
+  seconds: number;
+  exitSeconds: number;
+  startupSeconds: number;
+}
+
+/** `spawned`: when the process was started; `t0`: when the clock started; `end`: done. */
+async function finish(
+  p: Proc,
+  spawned: number,
+  t0: number,
+  end: number,
+  what: string,
+): Promise<Timing> {
   const code = await p.exited;
   if (code !== 0) throw new Error(`${what} exited with ${code}`);
-  return { seconds: (end - t0) / 1000, exitSeconds: (performance.now() - t0) / 1000 };
+  return {
+    seconds: (end - t0) / 1000,
+    exitSeconds: (performance.now() - t0) / 1000,
+    startupSeconds: (t0 - spawned) / 1000,
+  };
 }
 
 /** `btx get` from `mainTs`: this checkout's, or another's (a `btx@<main.ts>` leecher, for A/B runs). */
@@ -323,7 +346,7 @@ async function leechBtx(
   timeFile: string,
   log: string,
 ) {
-  const t0 = performance.now();
+  const spawned = performance.now();
   const p = new Proc([
     ...timed(timeFile),
     ...BTX_WRAP,
@@ -338,16 +361,19 @@ async function leechBtx(
     out,
     "--port",
     String(port),
+    "--json",
   ], { log });
   try {
-    const done = await p.waitLine(/^complete:/, LEECH_TIMEOUT_MS, "btx get");
-    return await finish(p, t0, done.at, "btx get");
+    const ready = await p.waitLine(/^\{"event":"listening"/, 60_000, "btx get");
+    const done = await p.waitLine(/^\{"event":"complete"/, LEECH_TIMEOUT_MS, "btx get");
+    return await finish(p, spawned, ready.at, done.at, "btx get");
   } finally {
     await p.stop();
   }
 }
 
 async function leechLibtorrent(ctx: Ctx, out: string, port: number, timeFile: string, log: string) {
+  const spawned = performance.now();
   const p = new Proc([
     ...timed(timeFile),
     ...LT_WRAP,
@@ -368,7 +394,7 @@ async function leechLibtorrent(ctx: Ctx, out: string, port: number, timeFile: st
     const t0 = performance.now();
     await p.writeLine("go");
     const done = await p.waitLine(/^DONE/, LEECH_TIMEOUT_MS, "libtorrent leecher");
-    return await finish(p, t0, done.at, "libtorrent leecher");
+    return await finish(p, spawned, t0, done.at, "libtorrent leecher");
   } finally {
     await p.stop();
   }
@@ -430,7 +456,7 @@ async function leechAria2(ctx: Ctx, out: string, port: number, timeFile: string,
       if (end === undefined) await sleep(20);
     }
     await rpc("aria2.shutdown").catch(() => {});
-    return await finish(p, t0, end, "aria2c");
+    return await finish(p, t0, t0, end, "aria2c");
   } finally {
     await p.stop();
   }
