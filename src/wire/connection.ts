@@ -226,6 +226,15 @@ export class PeerConnection {
     return this.#closed;
   }
 
+  /**
+   * When the last socket read returned (performance.now() ms): the arrival time of every
+   * message `run` delivers from it, for consumers that would otherwise read the clock (an op
+   * call) once per message.
+   */
+  get lastReadAt(): number {
+    return this.#lastIn;
+  }
+
   /** Bytes queued but not yet handed to the OS. */
   get bufferedAmount(): number {
     return this.#queue.size + this.#inFlight;
