@@ -9,7 +9,9 @@
  *
  * Download part: `btx tracker`, N seeders (python3-libtorrent, `btx seed` or qbittorrent-nox),
  * then each leecher in turn downloads the same cached random file from the same seeders (with
- * several runs the leechers take turns, so drift hits all alike). Seeding part: a libtorrent
+ * several runs the leechers take turns, so drift hits all alike, and their order rotates by one
+ * each run, so no leecher always follows the same one: the one before it leaves the machine's
+ * memory and caches in a state that can help or hurt the next). Seeding part: a libtorrent
  * leecher served by one `btx seed`, then one qBittorrent-nox, then one libtorrent seeder (a
  * native client built on libtorrent, and the bare library; --seeding-seeders picks and orders
  * them). Prints Markdown tables for bench/RESULTS.md. See bench/swarm_clients.ts for how each
@@ -173,7 +175,8 @@ async function phase(ctx: Ctx, kind: SeederKind, n: number, order: string[]): Pr
     }
     await sleep(500);
     for (let r = 0; r < runs; r++) {
-      for (const name of order) {
+      const turn = r % order.length;
+      for (const name of [...order.slice(turn), ...order.slice(0, turn)]) {
         await run("sync", []);
         const cpu = seedersSince(seeders, (pid) => cpuSeconds(pid) ?? 0);
         const woke = seedersSince(seeders, wakeups);
