@@ -365,3 +365,25 @@ Deno.test("PeerConnection.connect refuses to talk to itself", async () => {
   await assert.rejects(accepted, /connected to ourselves/);
   await assert.rejects(dialled, /connected to ourselves|closed during the handshake/);
 });
+
+Deno.test("PeerConnection: lastReadAt is the time of the read that delivered a message", async () => {
+  const { a, b } = await connectedPair();
+  const stamps: number[] = [];
+  let got!: () => void;
+  const arrived = new Promise<void>((resolve) => (got = resolve));
+  const done = a.run(() => {
+    stamps.push(a.lastReadAt);
+    if (stamps.length === 2) got();
+  });
+  const before = performance.now();
+  // Sent in one tick, so they share one write and, on loopback, one read.
+  b.send({ type: "unchoke" });
+  b.send({ type: "have", index: 1 });
+  await arrived;
+  const after = performance.now();
+  assert.equal(stamps[0], stamps[1]);
+  assert.ok(stamps[0]! >= before && stamps[0]! <= after, `${before} <= ${stamps[0]} <= ${after}`);
+  a.close();
+  b.close();
+  await done;
+});
