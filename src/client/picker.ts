@@ -65,6 +65,8 @@ export class PiecePicker {
   #wanted = 0;
   /** Idle pieces some peer has: kept up to date so picks scan only when one can start. */
   #idleAvail = 0;
+  /** Blocks in a full piece. */
+  readonly #blocksPerPiece: number;
   /** The smallest piece size: when even that does not fit under the cap, nothing can start. */
   readonly #minPiece: number;
   /** Buffers of verified or failed pieces, reused for new ones (no churn for the GC). */
@@ -83,6 +85,7 @@ export class PiecePicker {
     this.#pieceState = new Uint8Array(n);
     for (const i of opts.have.indexes()) this.#pieceState[i] = HAVE;
     this.#minPiece = n === 0 ? 0 : Math.min(opts.layout.pieceSize(0), opts.layout.pieceSize(n - 1));
+    this.#blocksPerPiece = n === 0 ? 1 : Math.ceil(opts.layout.pieceSize(0) / BLOCK_SIZE);
     const random = opts.random ?? Math.random;
     this.#rank = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.#rank[i] = i;
@@ -152,12 +155,10 @@ export class PiecePicker {
       // which would otherwise mean a scan for every block received.
       const capped = this.#active.size > 0 && this.#unverified + this.#minPiece > this.#cap;
       if (!capped && this.#idleAvail > 0) {
-        // Full pieces hold pieceSize(0) / BLOCK_SIZE blocks each, so this many (one more for
-        // a short last piece) fill the request; asking for one piece per block made the
-        // scan's sorted insertion 128 deep.
-        const blocksPerPiece = Math.ceil(this.#layout.pieceSize(0) / BLOCK_SIZE);
+        // This many full pieces (one more for a short last piece) fill the request; asking for
+        // one piece per block made the scan's sorted insertion 128 deep.
         const best = bestIdlePieces(this.#pieceState, this.#avail, this.#rank, peer.has, {
-          count: Math.ceil((peer.count - out.length) / blocksPerPiece) + 1,
+          count: Math.ceil((peer.count - out.length) / this.#blocksPerPiece) + 1,
           rarestFirst: this.have.count() >= this.#randomFirst,
         });
         for (const index of best) {
