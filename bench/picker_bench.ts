@@ -5,12 +5,19 @@ import { BLOCK_SIZE, FileLayout } from "../src/torrent/layout.ts";
 // 100,000 pieces of 256 KiB (~24 GiB): one pick scans every piece for the rarest candidates.
 const PIECES = 100_000;
 const pieceLength = 16 * BLOCK_SIZE;
-const layout = new FileLayout({
-  files: [{ path: ["big"], length: PIECES * pieceLength, offset: 0, pad: false }],
-  pieceLength,
-  length: PIECES * pieceLength,
-  pieceCount: PIECES,
-});
+
+/** One file of `pieces` full 256 KiB pieces. */
+function layoutOf(pieces: number): FileLayout {
+  const length = pieces * pieceLength;
+  return new FileLayout({
+    files: [{ path: ["data"], length, offset: 0, pad: false }],
+    pieceLength,
+    length,
+    pieceCount: pieces,
+  });
+}
+
+const layout = layoutOf(PIECES);
 const have = new Bitfield(PIECES);
 for (let i = 0; i < PIECES; i += 3) have.set(i);
 const seed = Bitfield.full(PIECES);
@@ -32,13 +39,10 @@ Deno.bench("picker: pick 128 blocks over 100,000 pieces", () => {
 // The swarm benchmark's case: 1 GiB of 256 KiB pieces, every peer a seeder, so availability
 // ties everywhere and the random rank decides (the scan's sorted insertion does the work).
 const SWARM_PIECES = 4096;
-const swarmLayout = new FileLayout({
-  files: [{ path: ["one"], length: SWARM_PIECES * pieceLength, offset: 0, pad: false }],
-  pieceLength,
-  length: SWARM_PIECES * pieceLength,
-  pieceCount: SWARM_PIECES,
+const swarmPicker = new PiecePicker({
+  layout: layoutOf(SWARM_PIECES),
+  have: new Bitfield(SWARM_PIECES),
 });
-const swarmPicker = new PiecePicker({ layout: swarmLayout, have: new Bitfield(SWARM_PIECES) });
 for (let p = 0; p < 3; p++) swarmPicker.peerHaveAll();
 const swarmSeed = Bitfield.full(SWARM_PIECES);
 let m = 0;
