@@ -59,6 +59,13 @@ export interface LeechResult {
   seederCpu?: number;
   /** Thousands of times the seeders' threads slept and woke while this leecher ran. */
   seederWakeups?: number;
+  /** When the client said it was done (performance.now()). */
+  doneAt: number;
+  /**
+   * MB/s from the moment half the data had arrived to the end (set by the download phase):
+   * the rate once the seeders' first-second warm-up is over.
+   */
+  secondHalfMbps?: number;
 }
 
 /** Extra `deno run` flags for btx processes, e.g. BTX_DENO_FLAGS="--cpu-prof --cpu-prof-dir=D". */
@@ -295,6 +302,7 @@ export async function runLeecher(ctx: Ctx, client: string, runIndex: number): Pr
     client,
     run: runIndex,
     seconds: t.seconds,
+    doneAt: t.doneAt,
     mbps: ctx.size / t.seconds / 1e6,
     exitSeconds: t.exitSeconds,
     startupSeconds: t.startupSeconds,
@@ -315,6 +323,7 @@ function leecherSlot(client: string): number {
 }
 
 interface Timing {
+  doneAt: number;
   seconds: number;
   exitSeconds: number;
   startupSeconds: number;
@@ -331,6 +340,7 @@ async function finish(
   const code = await p.exited;
   if (code !== 0) throw new Error(`${what} exited with ${code}`);
   return {
+    doneAt: end,
     seconds: (end - t0) / 1000,
     exitSeconds: (performance.now() - t0) / 1000,
     startupSeconds: (t0 - spawned) / 1000,

@@ -152,6 +152,17 @@ export function wakeups(pid: number): number {
   return n;
 }
 
+/**
+ * IP bytes received on this host so far (`IpExt InOctets` of /proc/net/netstat), loopback
+ * included. Per-process counters (/proc/PID/io) leave out socket sends and receives.
+ */
+export function ipBytesIn(): number {
+  const lines = Deno.readTextFileSync("/proc/net/netstat").split("\n");
+  const names = lines.find((l) => l.startsWith("IpExt:"))?.split(" ") ?? [];
+  const values = lines.filter((l) => l.startsWith("IpExt:"))[1]?.split(" ") ?? [];
+  return Number(values[names.indexOf("InOctets")] ?? 0);
+}
+
 /** Peak resident set (VmHWM) of a live process in bytes. */
 export function peakRss(pid: number): number | undefined {
   try {
