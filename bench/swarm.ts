@@ -277,23 +277,28 @@ function downloadTable(results: LeechResult[]): string {
         `${rs.every((r) => r.sha256ok) ? "ok" : "MISMATCH"} |`,
     );
   }
-  const btx = best.get("btx");
-  const others = [...best].filter(([k]) => !k.startsWith("btx"));
-  if (btx !== undefined && others.length > 0) {
-    const [name, top] = others.reduce((a, b) => (b[1] > a[1] ? b : a));
-    rows.push("", `btx / best other (${name}): **${(btx / top).toFixed(2)}×** MB/s`);
+  const whole = againstBest(best);
+  if (whole) {
+    rows.push("", `btx / best other (${whole.name}): **${whole.ratio.toFixed(2)}×** MB/s`);
   }
-  const btxHalf = bestHalf.get("btx");
-  const otherHalves = [...bestHalf].filter(([k]) => !k.startsWith("btx"));
-  if (btxHalf !== undefined && otherHalves.length > 0) {
-    const [name, top] = otherHalves.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const half = againstBest(bestHalf);
+  if (half) {
     rows.push(
       "",
       `Second half only (from when half the data had arrived; a diagnostic, not the ` +
-        `target): btx / best other (${name}): ${(btxHalf / top).toFixed(2)}×`,
+        `target): btx / best other (${half.name}): ${half.ratio.toFixed(2)}×`,
     );
   }
   return rows.join("\n");
+}
+
+/** btx's median over the best other leecher's, from medians by leecher name. */
+function againstBest(medians: Map<string, number>): { name: string; ratio: number } | undefined {
+  const btx = medians.get("btx");
+  const others = [...medians].filter(([k]) => !k.startsWith("btx"));
+  if (btx === undefined || others.length === 0) return undefined;
+  const [name, top] = others.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return { name, ratio: btx / top };
 }
 
 const SEEDER_LABEL: Record<SeederKind, string> = {

@@ -62,8 +62,8 @@ export interface LeechResult {
   /** When the client said it was done (performance.now()). */
   doneAt: number;
   /**
-   * MB/s from the moment half the data had arrived to the end (set by the download phase):
-   * the rate once the seeders' first-second warm-up is over.
+   * MB/s from the moment half the data had arrived to the end (set by the swarm's phase,
+   * downloads and seeding alike): the rate once the seeders' first-second warm-up is over.
    */
   secondHalfMbps?: number;
 }
