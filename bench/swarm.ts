@@ -261,10 +261,11 @@ function downloadTable(results: LeechResult[]): string {
     best.set(name, mbps);
     const cpu = median(rs.map((r) => r.cpu));
     const halves = rs.flatMap((r) => r.secondHalfMbps === undefined ? [] : [r.secondHalfMbps]);
-    if (halves.length > 0) bestHalf.set(name, median(halves));
-    const halfCell = halves.length === 0
-      ? "—"
-      : `${median(halves).toFixed(0)}; ${halves.map((h) => h.toFixed(0)).join(", ")}`;
+    let halfCell = "—";
+    if (halves.length > 0) {
+      bestHalf.set(name, median(halves));
+      halfCell = `${median(halves).toFixed(0)}; ${halves.map((h) => h.toFixed(0)).join(", ")}`;
+    }
     rows.push(
       `| ${name} | ${mbps.toFixed(0)} | ${median(rs.map((r) => r.seconds)).toFixed(2)} | ` +
         `${rs.map((r) => r.mbps.toFixed(0)).join(", ")} | ${halfCell} | ${cpu.toFixed(2)} | ` +

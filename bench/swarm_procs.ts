@@ -157,10 +157,10 @@ export function wakeups(pid: number): number {
  * included. Per-process counters (/proc/PID/io) leave out socket sends and receives.
  */
 export function ipBytesIn(): number {
-  const lines = Deno.readTextFileSync("/proc/net/netstat").split("\n");
-  const names = lines.find((l) => l.startsWith("IpExt:"))?.split(" ") ?? [];
-  const values = lines.filter((l) => l.startsWith("IpExt:"))[1]?.split(" ") ?? [];
-  return Number(values[names.indexOf("InOctets")] ?? 0);
+  // Two "IpExt:" lines: the field names, then their values.
+  const [names = "", values = ""] = Deno.readTextFileSync("/proc/net/netstat").split("\n")
+    .filter((l) => l.startsWith("IpExt:"));
+  return Number(values.split(" ")[names.split(" ").indexOf("InOctets")] ?? 0);
 }
 
 /** Peak resident set (VmHWM) of a live process in bytes. */
