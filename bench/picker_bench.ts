@@ -1,5 +1,5 @@
-import { Bitfield } from "../src/client/bitfield.ts";
-import { PiecePicker } from "../src/client/picker.ts";
+import { Bitfield } from "../src/torrent/bitfield.ts";
+import { PiecePicker } from "../src/client/picker/picker.ts";
 import { BLOCK_SIZE, FileLayout } from "../src/torrent/layout.ts";
 
 // 100,000 pieces of 256 KiB (~24 GiB): one pick scans every piece for the rarest candidates.

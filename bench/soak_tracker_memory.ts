@@ -8,7 +8,7 @@
  * Prints heap after every 100,000 announces and exits 1 if either bound is broken.
  *   deno run --allow-read --allow-env --v8-flags=--expose-gc bench/soak_tracker_memory.ts
  */
-import { createTrackerApp } from "../src/tracker/mod.ts";
+import { createTrackerApp } from "../src/tracker/server/mod.ts";
 
 const TOTAL = Number(Deno.env.get("TOTAL") ?? 1_000_000);
 const gc = (globalThis as { gc?: () => void }).gc;

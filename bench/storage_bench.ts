@@ -4,7 +4,7 @@
  * the temp dir (page cache), so these measure our per-call overhead, not the disk.
  */
 import { join } from "node:path";
-import { Storage } from "../src/client/storage.ts";
+import { Storage } from "../src/client/storage/storage.ts";
 import { createTorrent, parseMetainfo } from "../src/torrent/mod.ts";
 
 const SIZE = 64 * 1024 * 1024;

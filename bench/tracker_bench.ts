@@ -6,8 +6,8 @@
  * under wrk is the kernel's (accept, recv, send, close) and cache misses: bench/RESULTS.md,
  * Tracker.
  */
-import { parseRequestHead } from "../src/tracker/http1.ts";
-import { createTrackerApp } from "../src/tracker/mod.ts";
+import { parseRequestHead } from "../src/net/http/http1.ts";
+import { createTrackerApp } from "../src/tracker/server/mod.ts";
 
 const POOL = 20_000;
 let seed = 1;

@@ -61,10 +61,10 @@ export {
   type SessionOptions,
   type SessionStats,
   TorrentSession,
-} from "./client/session.ts";
-export { Storage, StorageError } from "./client/storage.ts";
-export { announce, Announcer, scrape, TrackerError } from "./client/announce.ts";
-export { loadTorrentSource } from "./client/fetch.ts";
+} from "./client/session/session.ts";
+export { Storage, StorageError } from "./client/storage/storage.ts";
+export { announce, Announcer, scrape, TrackerError } from "./tracker/client/announce.ts";
+export { loadTorrentSource } from "./client/source/load.ts";
 
 // The tracker.
 export {
@@ -72,4 +72,4 @@ export {
   type RunningTracker,
   startTracker,
   type TrackerOptions,
-} from "./tracker/mod.ts";
+} from "./tracker/server/mod.ts";

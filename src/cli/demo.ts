@@ -1,9 +1,9 @@
 import { createHash, randomFillSync } from "node:crypto";
 import { join } from "node:path";
 import { Client } from "../client/client.ts";
-import { TorrentSession } from "../client/session.ts";
+import { TorrentSession } from "../client/session/session.ts";
 import { createTorrent } from "../torrent/mod.ts";
-import { startTracker } from "../tracker/mod.ts";
+import { startTracker } from "../tracker/server/mod.ts";
 import { parseSize } from "./create.ts";
 import {
   type Command,

@@ -1,6 +1,6 @@
 import { Client } from "../client/client.ts";
-import { loadTorrentSource } from "../client/fetch.ts";
-import { type PeerAddress, TorrentSession } from "../client/session.ts";
+import { loadTorrentSource } from "../client/source/load.ts";
+import { type PeerAddress, TorrentSession } from "../client/session/session.ts";
 import { parseMetainfo } from "../torrent/mod.ts";
 import {
   type Command,

@@ -1,7 +1,7 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { Client } from "../client/client.ts";
-import { publishTorrent } from "../client/publish.ts";
-import { TorrentSession } from "../client/session.ts";
+import { publishTorrent } from "../client/source/publish.ts";
+import { TorrentSession } from "../client/session/session.ts";
 import { createTorrent, formatMagnet, type Metainfo, parseMetainfo } from "../torrent/mod.ts";
 import { InputError } from "../util/errors.ts";
 import { parseSize } from "./create.ts";

@@ -1,4 +1,4 @@
-import type { SessionEvent } from "../client/session.ts";
+import type { SessionEvent } from "../client/session/session.ts";
 import type { Io } from "./io.ts";
 import { createProgress, type Progress } from "./progress.ts";
 

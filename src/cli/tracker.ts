@@ -1,4 +1,4 @@
-import { startTracker } from "../tracker/mod.ts";
+import { startTracker } from "../tracker/server/mod.ts";
 import { type Command, intFlag, parseCommandArgs, untilStopped, UsageError } from "./io.ts";
 
 const usage = `Usage: btx tracker [options]

@@ -1,6 +1,6 @@
 import type { Metainfo } from "../torrent/mod.ts";
 import { Client, type ClientOptions } from "./client.ts";
-import { type SessionOptions, type SessionStats, TorrentSession } from "./session.ts";
+import { type SessionOptions, type SessionStats, TorrentSession } from "./session/session.ts";
 
 /** Options of {@link download} and {@link seed}: a session's, plus the listening port. */
 export type TransferOptions =

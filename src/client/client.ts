@@ -1,7 +1,7 @@
 import { toHex } from "../util/bytes.ts";
 import { BtxError } from "../util/errors.ts";
 import { PeerConnection } from "../wire/mod.ts";
-import { generatePeerId } from "./peer_id.ts";
+import { generatePeerId } from "./peers/peer_id.ts";
 
 /** What the client hands incoming connections to: one per torrent. */
 export interface ConnectionSink {

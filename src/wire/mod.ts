@@ -40,7 +40,7 @@ export {
   EXTENDED_HANDSHAKE_ID,
   type ExtendedHandshake,
   type ExtendedHandshakeInit,
-} from "./extension.ts";
+} from "./ext/handshake.ts";
 export {
   type AcceptOptions,
   type AnswerOptions,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { btx } from "../helpers/cli.ts";
 import { createTorrent } from "../../src/torrent/mod.ts";
-import { startTracker } from "../../src/tracker/mod.ts";
+import { startTracker } from "../../src/tracker/server/mod.ts";
 
 const HASH = "0123456789abcdef0123456789abcdef01234567";
 

@@ -1,7 +1,7 @@
 // Runs the real CLI (`deno run main.ts ...`) as a child process for end-to-end tests: collects its
 // output lines, waits (always with a deadline) for a line or an exit, and kills it on cleanup.
 import { fileURLToPath } from "node:url";
-import { scrape } from "../../src/client/announce.ts";
+import { scrape } from "../../src/tracker/client/announce.ts";
 import { fromHex } from "../../src/util/bytes.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Client } from "../../src/client/client.ts";
-import { TorrentSession } from "../../src/client/session.ts";
+import { TorrentSession } from "../../src/client/session/session.ts";
 import { createTorrent, type Metainfo } from "../../src/torrent/mod.ts";
 import { compareTrees, writeTree } from "../helpers/data.ts";
 

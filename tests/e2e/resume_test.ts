@@ -2,7 +2,7 @@
 // pieces on disk and fetches only what is missing.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { resumePath } from "../../src/client/resume.ts";
+import { resumePath } from "../../src/client/storage/resume.ts";
 import { createTorrent } from "../../src/torrent/mod.ts";
 import { compareTrees, writeTree } from "../helpers/data.ts";
 import {

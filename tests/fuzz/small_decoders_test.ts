@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encode } from "../../src/bencode/mod.ts";
-import { decodeResume, encodeResume } from "../../src/client/resume.ts";
+import { decodeResume, encodeResume } from "../../src/client/storage/resume.ts";
 import { MagnetError, parseMagnet } from "../../src/torrent/mod.ts";
 import { decodeExtendedHandshake, encodeExtendedHandshake, WireError } from "../../src/wire/mod.ts";
 import { mutateBytes, mutateTree, randomBytes, randomValue } from "./cases.ts";

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { BLOCK_SIZE, parseMetainfo } from "../../src/torrent/mod.ts";
-import { DEFAULT_PIPELINE_LIMIT } from "../../src/client/pipeline.ts";
+import { DEFAULT_PIPELINE_LIMIT } from "../../src/client/peers/pipeline.ts";
 import {
   decodeExtendedHandshake,
   DEFAULT_KEEPALIVE_MS,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Client } from "../../src/client/client.ts";
-import { decodeResume, resumePath } from "../../src/client/resume.ts";
-import { TorrentSession } from "../../src/client/session.ts";
+import { decodeResume, resumePath } from "../../src/client/storage/resume.ts";
+import { TorrentSession } from "../../src/client/session/session.ts";
 import { parseMetainfo } from "../../src/torrent/mod.ts";
 import { equals } from "../../src/util/bytes.ts";
 import { sha1 } from "../../src/util/sha1.ts";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Client } from "../../src/client/client.ts";
-import { TorrentSession } from "../../src/client/session.ts";
+import { TorrentSession } from "../../src/client/session/session.ts";
 import { type Metainfo, parseMetainfo } from "../../src/torrent/mod.ts";
-import { type RunningTracker, startTracker } from "../../src/tracker/mod.ts";
+import { type RunningTracker, startTracker } from "../../src/tracker/server/mod.ts";
 import { equals } from "../../src/util/bytes.ts";
 import { sha1 } from "../../src/util/sha1.ts";
 import { btx, content, handTorrent, withTempDir } from "./helpers.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Peer } from "../../src/client/peer.ts";
+import type { Peer } from "../../src/client/peers/peer.ts";
 import { equals } from "../../src/util/bytes.ts";
 import { encodeMessage, type Message } from "../../src/wire/mod.ts";
 import { withTempDir } from "./helpers.ts";

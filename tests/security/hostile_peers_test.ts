@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Bitfield } from "../../src/client/bitfield.ts";
+import { Bitfield } from "../../src/torrent/bitfield.ts";
 import { BLOCK_SIZE } from "../../src/torrent/mod.ts";
 import { withTempDir } from "./helpers.ts";
 import { type PeerScript, type Script, ScriptedPeer } from "./scripted_peer.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Client } from "../../src/client/client.ts";
-import { TorrentSession } from "../../src/client/session.ts";
+import { TorrentSession } from "../../src/client/session/session.ts";
 import { createTorrent } from "../../src/torrent/mod.ts";
 import { compareTrees, writeTree } from "../helpers/data.ts";
 import { withTempDir } from "./helpers.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Client } from "../../src/client/client.ts";
-import { TorrentSession } from "../../src/client/session.ts";
-import { Storage, StorageError } from "../../src/client/storage.ts";
+import { TorrentSession } from "../../src/client/session/session.ts";
+import { Storage, StorageError } from "../../src/client/storage/storage.ts";
 import { type Metainfo, parseMetainfo } from "../../src/torrent/mod.ts";
 import { btx, content, handTorrent, snapshot, withTempDir } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { Client } from "../../src/client/client.ts";
-import { type SessionEvent, TorrentSession } from "../../src/client/session.ts";
+import { type SessionEvent, TorrentSession } from "../../src/client/session/session.ts";
 import { type Metainfo, parseMetainfo } from "../../src/torrent/mod.ts";
 import { equals } from "../../src/util/bytes.ts";
 import { content, handTorrent } from "./helpers.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decode, encode } from "../../src/bencode/mod.ts";
 import { parseMetainfo } from "../../src/torrent/mod.ts";
-import { startTracker } from "../../src/tracker/mod.ts";
+import { startTracker } from "../../src/tracker/server/mod.ts";
 import { withTempDir } from "./helpers.ts";
 
 // The tracker over real sockets (Deno.serve): what a hostile client can send it.
