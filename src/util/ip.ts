@@ -4,6 +4,15 @@
  * reports IPv4 peers that way, and they belong in `peers`, not `peers6`.
  */
 
+/**
+ * Where a peer (or any host) can be reached: an IPv4/IPv6 literal in the form `formatIp` gives
+ * (or, rarely, a DNS name from a tracker) and a port.
+ */
+export interface PeerAddress {
+  hostname: string;
+  port: number;
+}
+
 /** Parses dotted-quad IPv4; undefined when malformed. */
 export function parseIPv4(text: string): Uint8Array | undefined {
   // Hand-rolled (no split/regex): this runs on every announce.
@@ -85,7 +94,10 @@ export function unmapIPv4(v6: Uint8Array): Uint8Array {
   return v6[10] === 0xff && v6[11] === 0xff ? v6.slice(12) : v6;
 }
 
-/** Formats 4 or 16 address bytes as text (IPv6 in full lower-case groups, `::` compressed). */
+/**
+ * Formats 4 or 16 address bytes as text; IPv6 as RFC 5952 says: lower-case, leading zeros
+ * dropped, the longest run of two or more zero groups as `::`.
+ */
 export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return bytes.join(".");
   const words: number[] = [];

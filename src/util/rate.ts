@@ -1,6 +1,6 @@
 /**
- * Transfer rate over a sliding window, for progress displays, the choker and the request
- * pipeline.
+ * Amount per second over a sliding window: bytes for transfer rates (progress, choker, request
+ * pipeline), events for the tracker's announces per second.
  * @module
  */
 
@@ -12,11 +12,14 @@ export interface RateMeterOptions {
 }
 
 const BUCKETS = 20;
+/** A window overlaps at most BUCKETS + 1 buckets; one more slot holds the bucket in progress. */
+const SLOTS = BUCKETS + 2;
 
 /**
- * Bytes per second over the last `windowMs`. Samples are summed into `windowMs / 20` buckets,
- * so memory stays constant however many blocks arrive per second. Every method takes an
- * optional `now` (same clock as the others: callers that pass times must always pass them).
+ * Amount per second over the last `windowMs`. Amounts are summed into `windowMs / 20` buckets
+ * in a fixed ring, so memory is constant and `add` is a few arithmetic operations (it sits on
+ * the tracker's announce path and on every received block). Every method takes an optional
+ * `now` (same clock as the others: callers that pass times must always pass them).
  */
 export class RateMeter {
   readonly #windowMs: number;
@@ -24,8 +27,9 @@ export class RateMeter {
   readonly #now: () => number;
   /** Time of the first call: until a full window has passed, the rate is over this span. */
   #startedAt: number | undefined;
-  /** [bucket start time, bytes], oldest first. */
-  #buckets: [number, number][] = [];
+  /** Which bucket (time / bucketMs) each slot holds; a slot whose id is old is stale. */
+  readonly #ids = new Float64Array(SLOTS).fill(-Infinity);
+  readonly #sums = new Float64Array(SLOTS);
   #total = 0;
 
   constructor(options: RateMeterOptions = {}) {
@@ -39,33 +43,31 @@ export class RateMeter {
     return this.#total;
   }
 
-  add(bytes: number, now: number = this.#now()): void {
+  add(amount: number, now: number = this.#now()): void {
     this.#startedAt ??= now;
-    this.#total += bytes;
-    const start = now - (now % this.#bucketMs);
-    const last = this.#buckets.at(-1);
-    if (last && last[0] === start) last[1] += bytes;
-    else this.#buckets.push([start, bytes]);
-    this.#prune(now);
+    this.#total += amount;
+    const id = Math.floor(now / this.#bucketMs);
+    const slot = ((id % SLOTS) + SLOTS) % SLOTS;
+    if (this.#ids[slot] !== id) {
+      this.#ids[slot] = id;
+      this.#sums[slot] = 0;
+    }
+    this.#sums[slot]! += amount;
   }
 
-  /** Bytes per second over the window (or since the first call, when that is shorter). */
+  /** Amount per second over the window (or since the first call, when that is shorter). */
   rate(now: number = this.#now()): number {
     this.#startedAt ??= now;
-    this.#prune(now);
+    // A bucket counts while any of it lies inside the window.
+    const oldest = (now - this.#windowMs) / this.#bucketMs - 1;
+    const newest = Math.floor(now / this.#bucketMs);
     let sum = 0;
-    for (const [, bytes] of this.#buckets) sum += bytes;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const id = this.#ids[slot]!;
+      if (id > oldest && id <= newest) sum += this.#sums[slot]!;
+    }
     // Early on, dividing by the full window would under-report; by ~0 ms would spike.
     const span = Math.max(this.#bucketMs, Math.min(this.#windowMs, now - this.#startedAt));
     return (sum * 1000) / span;
-  }
-
-  #prune(now: number) {
-    const oldest = now - this.#windowMs;
-    let drop = 0;
-    while (drop < this.#buckets.length && this.#buckets[drop]![0] + this.#bucketMs <= oldest) {
-      drop++;
-    }
-    if (drop > 0) this.#buckets = this.#buckets.slice(drop);
   }
 }

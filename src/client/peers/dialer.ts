@@ -1,11 +1,8 @@
 import { PeerConnection, WireError } from "../../wire/mod.ts";
 import { HANDSHAKE_FEATURES } from "../client.ts";
 
-/** Where a peer can be dialled. */
-export interface PeerAddress {
-  hostname: string;
-  port: number;
-}
+import type { PeerAddress } from "../../util/ip.ts";
+export type { PeerAddress };
 
 export interface DialerOptions {
   infoHash: Uint8Array;

@@ -6,15 +6,10 @@
  * asynchronous ones (the rest of the app) are awaited in order per connection.
  */
 import { concat, writeDecimal } from "../../util/bytes.ts";
-import { formatIp, parseIp, unmapIPv4 } from "../../util/ip.ts";
+import { formatIp, parseIp, type PeerAddress, unmapIPv4 } from "../../util/ip.ts";
 import { ChunkedDecoder, fieldLines, type HeadLimits, HttpError } from "./http1.ts";
 import { parseRequestHead, type RequestHead, statusLine } from "./http1.ts";
 import * as c from "../../sys/libc.ts";
-
-export interface PeerAddress {
-  hostname: string;
-  port: number;
-}
 
 export interface HttpRequest {
   head: RequestHead;

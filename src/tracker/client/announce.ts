@@ -6,31 +6,29 @@
  */
 import {
   announce,
-  type AnnounceEvent,
   type AnnounceParams,
   type AnnounceResponse,
   checkHttpUrl,
   type Peer,
   type RequestOptions,
-  TrackerError,
 } from "./http.ts";
+import { TrackerError } from "../protocol/errors.ts";
+import type { AnnounceEvent } from "../protocol/types.ts";
 
 export {
   announce,
-  type AnnounceEvent,
   type AnnounceParams,
   type AnnounceResponse,
   buildAnnounceUrl,
-  formatIpv6,
   type Peer,
   percentEncodeBytes,
   type RequestOptions,
   scrape,
   type ScrapeEntry,
   scrapeUrlFor,
-  TrackerError,
-  type TrackerErrorKind,
 } from "./http.ts";
+export { TrackerError, type TrackerErrorKind } from "../protocol/errors.ts";
+export type { AnnounceEvent } from "../protocol/types.ts";
 
 /** Waits `ms`, rejecting early when `signal` aborts. Injected in tests. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;

@@ -13,32 +13,11 @@ import {
   isList,
 } from "../../bencode/mod.ts";
 import { fromBinary, toBinary, toHex, utf8, utf8Bytes } from "../../util/bytes.ts";
-import { BtxError } from "../../util/errors.ts";
+import { parseCompactPeers } from "../../util/compact.ts";
+import type { PeerAddress } from "../../util/ip.ts";
+import { TrackerError } from "../protocol/errors.ts";
+import type { AnnounceEvent } from "../protocol/types.ts";
 import { httpGet, HttpGetFailure } from "../../net/http/get.ts";
-
-/** What went wrong talking to a tracker; `failure` means the tracker answered with a refusal. */
-export type TrackerErrorKind =
-  | "failure"
-  | "http"
-  | "timeout"
-  | "network"
-  | "protocol"
-  | "unsupported"
-  | "aborted";
-
-/**
- * A tracker request failed. `url` is the tracker's announce (or scrape) URL, or "" when the
- * error is about the tracker list as a whole.
- */
-export class TrackerError extends BtxError {
-  override name = "TrackerError";
-  constructor(readonly url: string, readonly kind: TrackerErrorKind, readonly reason: string) {
-    super(url === "" ? reason : `tracker ${url}: ${reason}`);
-  }
-}
-
-/** The BEP 3 announce events; periodic announces send none. */
-export type AnnounceEvent = "started" | "completed" | "stopped";
 
 export interface AnnounceParams {
   /** 20-byte SHA-1 info hash. */
@@ -73,10 +52,8 @@ export interface RequestOptions {
   maxBytes?: number;
 }
 
-/** A peer address from a tracker. `hostname` is an IPv4/IPv6 literal or, rarely, a DNS name. */
-export interface Peer {
-  hostname: string;
-  port: number;
+/** A peer from a tracker: where to dial it and, in the old non-compact form, its peer id. */
+export interface Peer extends PeerAddress {
   peerId?: Uint8Array;
 }
 
@@ -321,19 +298,6 @@ function optionalInt(url: string, dict: BDict, key: string): number | undefined 
   return Number(v);
 }
 
-/** BEP 23 (4-byte IPv4) and BEP 7 (16-byte IPv6) addresses, each followed by a 2-byte port. */
-function parseCompactPeers(data: Uint8Array, size: 6 | 18): Peer[] {
-  const peers: Peer[] = [];
-  // A truncated trailing record is ignored rather than failing the whole announce.
-  for (let i = 0; i + size <= data.length; i += size) {
-    const port = (data[i + size - 2]! << 8) | data[i + size - 1]!;
-    if (port === 0) continue;
-    const address = data.subarray(i, i + size - 2);
-    peers.push({ hostname: size === 6 ? address.join(".") : formatIpv6(address), port });
-  }
-  return peers;
-}
-
 /** The original BEP 3 form: a list of {ip, port, peer id} dictionaries. */
 function parseDictPeers(list: BValue[]): Peer[] {
   const peers: Peer[] = [];
@@ -348,24 +312,4 @@ function parseDictPeers(list: BValue[]): Peer[] {
     peers.push(peer);
   }
   return peers;
-}
-
-/** RFC 5952 text form: lower-case, leading zeros dropped, longest zero run as `::`. */
-export function formatIpv6(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) [bestStart, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(":");
-  return hex.slice(0, bestStart).join(":") + "::" + hex.slice(bestStart + bestLen).join(":");
 }

@@ -13,7 +13,7 @@ import { type HealthCheckOptions, PeerHealthChecker } from "./health.ts";
 import { parseIp } from "../../util/ip.ts";
 import { renderPage } from "./page.ts";
 import { parseAnnounceUrl, parseScrape, rawQuery } from "../protocol/http_query.ts";
-import { RateMeter } from "./rate.ts";
+import { RateMeter } from "../../util/rate.ts";
 import { announceReply, failureReply, scrapeReply } from "../protocol/http_reply.ts";
 import { MemorySwarmStore, type SwarmCounts, type SwarmStore } from "./store/store.ts";
 
@@ -103,7 +103,9 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
   }
   const tracked = (infoHash: string) =>
     !options.whitelist || allowed.has(infoHash) || (catalog?.has(infoHash) ?? false);
-  const announces = new RateMeter();
+  const announces = new RateMeter({ windowMs: 10_000, now });
+  // The rate is over the time since start-up until a whole window has passed.
+  announces.add(0, startedAt);
   const maxTorrentBytes = options.maxTorrentBytes ?? 10 * 1024 * 1024;
 
   const app = new Hono<{ Bindings: TrackerEnv }>();
@@ -152,7 +154,7 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
       }
       if (!ip) throw new TrackerRequestError("cannot tell your IP address");
       const t = now();
-      announces.tick(t);
+      announces.add(1, t);
       const outcome = store.announce({
         infoHash: req.infoHash,
         peerId: req.peerId,
@@ -266,7 +268,7 @@ export async function createTrackerApp(options: TrackerOptions = {}): Promise<Tr
       ...store.totals(),
       torrents: catalog?.size ?? 0,
       announces: announces.total,
-      announcesPerSecond: announces.perSecond(t),
+      announcesPerSecond: announces.rate(t),
       uptimeSeconds: Math.floor((t - startedAt) / 1000),
     });
   });

@@ -23,6 +23,9 @@ export interface CatalogEntry {
 /** A published body that is not a valid torrent: the HTTP layer answers 400 with `reason`. */
 export class PublishError extends TrackerError {
   override name = "PublishError";
+  constructor(reason: string) {
+    super("", "publish", reason);
+  }
 }
 
 function entryOf(m: Metainfo, addedAt: number): CatalogEntry {
@@ -58,7 +61,7 @@ export class TorrentCatalog {
     try {
       await Deno.mkdir(dir, { recursive: true });
     } catch (e) {
-      throw new TrackerError(`cannot create torrents folder ${dir}: ${(e as Error).message}`);
+      throw TrackerError.server(`cannot create torrents folder ${dir}: ${(e as Error).message}`);
     }
     for await (const item of Deno.readDir(dir)) {
       const match = FILE_NAME.exec(item.name);

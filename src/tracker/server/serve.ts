@@ -54,7 +54,7 @@ export async function startTracker(options: ServeOptions = {}): Promise<RunningT
   const unavailable = epollUnavailable() ??
     (parseIp(host) ? undefined : "the host must be an IP address");
   if (engine === "epoll" && unavailable !== undefined) {
-    throw new TrackerError(`the epoll HTTP server cannot run: ${unavailable}`);
+    throw TrackerError.server(`the epoll HTTP server cannot run: ${unavailable}`);
   }
   const tracker = await createTrackerApp(options);
   let listening: { port: number; close(): Promise<void> };
@@ -64,7 +64,7 @@ export async function startTracker(options: ServeOptions = {}): Promise<RunningT
       : serveWithEpoll(tracker, host, options);
   } catch (e) {
     await tracker.close();
-    throw new TrackerError(
+    throw TrackerError.server(
       `cannot listen on ${hostForUrl(host)}:${options.port ?? 9999}: ${(e as Error).message}`,
     );
   }

@@ -3,7 +3,6 @@ import {
   announce,
   type AnnounceParams,
   buildAnnounceUrl,
-  formatIpv6,
   scrape,
   scrapeUrlFor,
   TrackerError,
@@ -246,17 +245,4 @@ Deno.test("scrape sends every info_hash and maps the files dictionary by hex", a
       { complete: 5, downloaded: 50, incomplete: 2 },
     ]]);
   });
-});
-
-Deno.test("formatIpv6 produces the RFC 5952 form", () => {
-  const ip = (...groups: number[]) => {
-    const b = new Uint8Array(16);
-    groups.forEach((g, i) => [b[i * 2], b[i * 2 + 1]] = [g >> 8, g & 0xff]);
-    return b;
-  };
-  assert.equal(formatIpv6(ip(0, 0, 0, 0, 0, 0, 0, 1)), "::1");
-  assert.equal(formatIpv6(ip()), "::");
-  assert.equal(formatIpv6(ip(0x2001, 0xdb8, 0, 1, 0, 0, 0, 1)), "2001:db8:0:1::1");
-  assert.equal(formatIpv6(ip(0x2001, 0xdb8, 1, 2, 3, 4, 5, 6)), "2001:db8:1:2:3:4:5:6");
-  assert.equal(formatIpv6(ip(0xfe80, 0, 0, 0, 0, 0, 0, 0)), "fe80::");
 });
