@@ -1,4 +1,4 @@
-import denoJson from "../../deno.json" with { type: "json" };
+import { VERSION } from "../util/version.ts";
 import { BtxError } from "../util/errors.ts";
 import { type Command, type Io, parseCommandArgs, UsageError } from "./io.ts";
 import { createCommand } from "./create.ts";
@@ -17,8 +17,6 @@ const commands: Command[] = [
   infoCommand,
   demoCommand,
 ];
-
-export const VERSION: string = denoJson.version;
 
 function mainUsage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,14 +1,10 @@
 import { toHex } from "../util/bytes.ts";
 import { BtxError } from "../util/errors.ts";
 import { PeerConnection } from "../wire/mod.ts";
+import { type ConnectionSink, HANDSHAKE_FEATURES, type PeerHost } from "./peers/host.ts";
 import { generatePeerId } from "./peers/peer_id.ts";
 
-/** What the client hands incoming connections to: one per torrent. */
-export interface ConnectionSink {
-  readonly infoHashHex: string;
-  /** Takes over an established connection for this torrent. */
-  addConnection(conn: PeerConnection): void;
-}
+export { type ConnectionSink, HANDSHAKE_FEATURES, type PeerHost } from "./peers/host.ts";
 
 export interface ClientOptions {
   /** First port to try (default 6881); if taken, the next ones up to `portTries`. 0 = any free. */
@@ -21,20 +17,11 @@ export interface ClientOptions {
   onError?: (error: Error) => void;
 }
 
-/** Our handshake always advertises BEP 10 (extension protocol) and BEP 6 (fast). */
-export const HANDSHAKE_FEATURES = {
-  extended: true,
-  fast: true,
-  // Not a handshake bit, but every session connection wants it: the picker copies each
-  // block into its piece buffer at once, so the wire layer need not copy it first.
-  borrowBlocks: true,
-} as const;
-
 /**
  * One listening port and peer id shared by every torrent this process serves: incoming
  * handshakes are routed by info hash (as real clients do, several torrents share a port).
  */
-export class Client {
+export class Client implements PeerHost {
   readonly peerId: Uint8Array;
   readonly port: number;
   /**

@@ -1,6 +1,7 @@
 /**
- * The few libc socket calls the epoll server makes, through Deno's FFI (Linux only, needs
- * --allow-ffi). Kept to plain system calls: sockets, epoll, eventfd, errno.
+ * The one libc binding of the process, through Deno's FFI (Linux only, needs --allow-ffi): the
+ * socket, epoll and eventfd calls of the epoll HTTP server and the file calls of preallocation.
+ * Kept to plain system calls. Everything that uses it asks `libcUnavailable()` first.
  */
 
 const SYMBOLS = {
@@ -26,6 +27,8 @@ const SYMBOLS = {
   },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
@@ -62,14 +65,32 @@ export const EPOLL_EVENT_SIZE = Deno.build.arch === "x86_64" ? 12 : 16;
 export const EPOLL_DATA_OFFSET = Deno.build.arch === "x86_64" ? 4 : 8;
 
 let loaded: { libc: Libc; errno: Deno.UnsafePointerView } | undefined;
+let unavailable: string | undefined | null = null;
 
-/** Why the epoll server cannot run here, or undefined when it can. */
-export function epollUnavailable(): string | undefined {
-  if (Deno.build.os !== "linux") return "epoll is Linux only";
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-    return "needs --allow-ffi";
+/**
+ * Why libc cannot be used here, or undefined when it can. Really opens it (once): a system
+ * without glibc, or a sandbox that refuses dlopen, falls back like a missing permission.
+ */
+export function libcUnavailable(): string | undefined {
+  if (unavailable !== null) return unavailable;
+  if (Deno.build.os !== "linux") unavailable = "needs Linux";
+  else if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+    unavailable = "needs --allow-ffi";
+  } else {
+    try {
+      libc();
+      unavailable = undefined;
+    } catch (e) {
+      unavailable = `cannot load libc: ${(e as Error).message}`;
+    }
   }
-  return undefined;
+  return unavailable;
+}
+
+/** Why the epoll server cannot run here (it needs libc), or undefined when it can. */
+export function epollUnavailable(): string | undefined {
+  const why = libcUnavailable();
+  return why === undefined ? undefined : `epoll ${why}`;
 }
 
 /** Opens libc once per process. Throws when FFI is unavailable. */

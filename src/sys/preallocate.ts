@@ -6,11 +6,7 @@
  * 145–168 ms instead of 302–325 ms on ext4 (bench/RESULTS.md), and the file stays contiguous.
  */
 
-const SYMBOLS = {
-  open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
-  fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-} as const;
+import { libc, libcUnavailable } from "./libc.ts";
 
 const O_WRONLY = 0o1;
 // A FIFO or device planted at the path must not block the open.
@@ -18,24 +14,9 @@ const O_NONBLOCK = 0o4000;
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
 
-let libc: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | null | undefined;
-
-function load(): typeof libc {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (Deno.build.os !== "linux") return libc;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return libc;
-    libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch {
-    // No glibc (musl, a sandbox): files stay sparse.
-  }
-  return libc;
-}
-
 /** Whether `preallocate` can do anything here (Linux, --allow-ffi, glibc). */
 export function canPreallocate(): boolean {
-  return load() !== null;
+  return libcUnavailable() === undefined;
 }
 
 /**
@@ -45,8 +26,8 @@ export function canPreallocate(): boolean {
  * the file sparsely as before, and running out of space shows at the write that hits it.
  */
 export function preallocate(path: string, length: number): boolean {
-  const c = load();
-  if (!c || length <= 0 || path.includes("\0")) return false;
+  if (!canPreallocate() || length <= 0 || path.includes("\0")) return false;
+  const c = libc();
   const fd = c.open(
     new TextEncoder().encode(path + "\0"),
     O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { basename, join, resolve } from "node:path";
-import denoJson from "../../deno.json" with { type: "json" };
+import { VERSION } from "../util/version.ts";
 import { type Encodable, encode } from "../bencode/mod.ts";
 import { utf8Bytes } from "../util/bytes.ts";
 import { BtxError } from "../util/errors.ts";
@@ -152,7 +152,7 @@ function buildTorrentDict(info: Encodable, opts: CreateTorrentOptions): Encodabl
     announce: trackers[0],
     "announce-list": trackers.length > 1 ? trackers.map((t) => [t]) : undefined,
     comment: opts.comment,
-    "created by": opts.createdBy ?? `btx/${denoJson.version}`,
+    "created by": opts.createdBy ?? `btx/${VERSION}`,
     "creation date": date === false ? undefined : date,
     info,
     "url-list": webSeeds.length > 0 ? [...webSeeds] : undefined,

@@ -7,15 +7,3 @@ import { createHash } from "node:crypto";
 export function sha1(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha1").update(data).digest());
 }
-
-/** An incremental SHA-1 for data that arrives in parts (streamed piece hashing). */
-export class Sha1 {
-  #hash = createHash("sha1");
-  update(data: Uint8Array): this {
-    this.#hash.update(data);
-    return this;
-  }
-  digest(): Uint8Array {
-    return new Uint8Array(this.#hash.digest());
-  }
-}

@@ -1,5 +1,5 @@
 import { PeerConnection, WireError } from "../../wire/mod.ts";
-import { HANDSHAKE_FEATURES } from "../client.ts";
+import { HANDSHAKE_FEATURES } from "./host.ts";
 
 import type { PeerAddress } from "../../util/ip.ts";
 export type { PeerAddress };

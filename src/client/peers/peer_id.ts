@@ -2,7 +2,7 @@
  * Our identity towards trackers and peers: an Azureus-style peer id and the tracker `key`.
  * @module
  */
-import denoJson from "../../../deno.json" with { type: "json" };
+import { VERSION } from "../../util/version.ts";
 import { toHex } from "../../util/bytes.ts";
 
 /** Two-letter client code in the peer id; `BX` is not taken in the BEP 20 registry. */
@@ -20,7 +20,7 @@ export function versionDigits(version: string): string {
 }
 
 /** `-BX0100-` for version 0.1.0. */
-export const PEER_ID_PREFIX = `-${CLIENT_CODE}${versionDigits(denoJson.version)}-`;
+export const PEER_ID_PREFIX = `-${CLIENT_CODE}${versionDigits(VERSION)}-`;
 
 /**
  * A fresh 20-byte peer id: the 8-byte prefix then 12 random bytes. The random part is raw

@@ -1,4 +1,4 @@
-import denoJson from "../../../deno.json" with { type: "json" };
+import { VERSION } from "../../util/version.ts";
 import {
   decodeExtendedHandshake,
   encodeExtendedHandshake,
@@ -8,7 +8,7 @@ import {
 import { Bitfield } from "../../torrent/bitfield.ts";
 import { MAX_REQUEST_LENGTH, type Peer, requestKey } from "../peers/peer.ts";
 import { requestBatch } from "../peers/pipeline.ts";
-import { MAX_STRIKES, type TorrentSession } from "./session.ts";
+import { MAX_STRIKES, type SessionContext } from "./types.ts";
 
 /**
  * We queue this many requests per peer; told to peers as BEP 10 `reqq`. 2000, what libtorrent
@@ -18,7 +18,7 @@ import { MAX_STRIKES, type TorrentSession } from "./session.ts";
  * 1.27x (bench/RESULTS.md). Keep under MAX_QUEUED_UPLOADS, beyond which requests are dropped.
  */
 const OUR_REQQ = 2000;
-const CLIENT_VERSION = `btx ${denoJson.version}`;
+const CLIENT_VERSION = `btx ${VERSION}`;
 /** BEP 6 suggests allowed-fast sets of about 10 pieces; more from one peer is ignored. */
 const MAX_ALLOWED_FAST = 32;
 /** Queued outgoing bytes above which a peer that still sends refused requests is dropped. */
@@ -29,10 +29,10 @@ const MAX_SEND_BACKLOG = 2 * 1024 * 1024;
  * the session, kept apart from its lifecycle (trackers, timers, connections).
  */
 export class PeerMessageHandler {
-  readonly #s: TorrentSession;
+  readonly #s: SessionContext;
   readonly #writes = new Set<Promise<void>>();
 
-  constructor(session: TorrentSession) {
+  constructor(session: SessionContext) {
     this.#s = session;
   }
 

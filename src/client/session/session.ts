@@ -4,10 +4,17 @@ import { BtxError } from "../../util/errors.ts";
 import type { PeerConnection } from "../../wire/mod.ts";
 import { Announcer } from "../../tracker/client/announce.ts";
 import { Choker } from "../peers/choker.ts";
-import type { Client } from "../client.ts";
+import type { PeerHost } from "../peers/host.ts";
 import { type PeerAddress, PeerDialer } from "../peers/dialer.ts";
 import { Peer, requestKey } from "../peers/peer.ts";
 import { PeerMessageHandler } from "./messages.ts";
+import type {
+  SessionContext,
+  SessionEvent,
+  SessionOptions,
+  SessionState,
+  SessionStats,
+} from "./types.ts";
 import { PiecePicker } from "../picker/picker.ts";
 import { RateMeter } from "../../util/rate.ts";
 import { Storage } from "../storage/storage.ts";
@@ -15,53 +22,13 @@ import { TokenBucket } from "../peers/throttle.ts";
 import type { Bitfield } from "../../torrent/bitfield.ts";
 
 export type { PeerAddress } from "../peers/dialer.ts";
-
-/** A snapshot for progress displays; every byte count is payload (piece data) only. */
-export interface SessionStats {
-  state: "checking" | "downloading" | "seeding" | "stopped";
-  total: number;
-  /** Bytes of verified pieces. */
-  have: number;
-  piecesHave: number;
-  pieceCount: number;
-  downloaded: number;
-  uploaded: number;
-  downRate: number;
-  upRate: number;
-  peers: number;
-  seeds: number;
-}
-
-export type SessionEvent =
-  | { type: "checking"; checked: number; total: number }
-  | { type: "progress"; stats: SessionStats }
-  | { type: "peer"; peer: string; connected: boolean; reason?: string }
-  | { type: "complete"; stats: SessionStats }
-  | { type: "warning"; message: string };
-
-export interface SessionOptions {
-  /** The folder that holds (or will hold) the torrent's file or root folder. */
-  dir: string;
-  /** Keep serving once complete (a seeder); otherwise `stop()` is up to the caller. */
-  seed?: boolean;
-  /** Fetch missing pieces (default true). A partial seeder may set false. */
-  download?: boolean;
-  /** Data must already exist (a seeder): missing files are an error, not created. */
-  existingData?: boolean;
-  /** Tracker tiers; default the torrent's own announce list. */
-  trackers?: string[][];
-  /** Peers to dial besides the trackers' (magnet `x.pe`, tests). */
-  peers?: PeerAddress[];
-  maxPeers?: number;
-  uploadSlots?: number;
-  maxUnverifiedBytes?: number;
-  /** Upload cap for this torrent in bytes per second (default unlimited). */
-  maxUploadRate?: number;
-  /** Cancels `start` while it checks existing data (it then throws a CheckStoppedError). */
-  signal?: AbortSignal;
-  /** Progress, peers and warnings. Called synchronously; never throws into the session. */
-  onEvent?: (event: SessionEvent) => void;
-}
+export {
+  MAX_STRIKES,
+  type SessionEvent,
+  type SessionOptions,
+  type SessionState,
+  type SessionStats,
+} from "./types.ts";
 
 /** `start` was cancelled through `signal` while checking data; exit code 130 like Ctrl-C. */
 export class CheckStoppedError extends BtxError {
@@ -75,8 +42,6 @@ export class CheckStoppedError extends BtxError {
 const TICK_MS = 1000;
 const REQUEST_TIMEOUT_MS = 60_000;
 const RESUME_SAVE_MS = 30_000;
-/** A peer whose data failed this many piece hashes is dropped and not dialled again. */
-export const MAX_STRIKES = 2;
 const DEFAULT_MAX_PEERS = 50;
 /** A peer that keeps us choked this long while we want its pieces may lose its slot. */
 const CHOKED_TOO_LONG_MS = 120_000;
@@ -85,7 +50,7 @@ const CHOKED_TOO_LONG_MS = 120_000;
  * One torrent being downloaded and/or seeded: storage, the piece picker, the peers, the
  * trackers and the choker. Create with `TorrentSession.start`.
  */
-export class TorrentSession {
+export class TorrentSession implements SessionContext {
   readonly meta: Metainfo;
   readonly infoHashHex: string;
   readonly peers = new Map<string, Peer>();
@@ -97,11 +62,11 @@ export class TorrentSession {
   readonly failed: Promise<Error>;
   readonly storage: Storage;
   readonly picker: PiecePicker;
-  readonly client: Client;
+  readonly client: PeerHost;
   readonly options: SessionOptions;
   /** Paces block uploads when `maxUploadRate` is set. */
   readonly uploadLimiter: TokenBucket | undefined;
-  state: SessionStats["state"] = "checking";
+  state: SessionState = "checking";
   downloaded = 0;
   uploaded = 0;
   readonly #dialer: PeerDialer;
@@ -116,7 +81,7 @@ export class TorrentSession {
   #stopping: Promise<void> | undefined;
 
   private constructor(
-    client: Client,
+    client: PeerHost,
     meta: Metainfo,
     storage: Storage,
     have: Bitfield,
@@ -156,7 +121,7 @@ export class TorrentSession {
    * @throws {StorageError} when the data cannot be opened or read.
    */
   static async start(
-    client: Client,
+    client: PeerHost,
     meta: Metainfo,
     options: SessionOptions,
   ): Promise<TorrentSession> {
