@@ -41,6 +41,7 @@ export {
   type ExtendedHandshake,
   type ExtendedHandshakeInit,
 } from "./ext/handshake.ts";
+export { ExtensionRegistry, PeerExtensions } from "./ext/registry.ts";
 export {
   type AcceptOptions,
   type AnswerOptions,

@@ -1,5 +1,5 @@
 import { BLOCK_SIZE } from "../../torrent/layout.ts";
-import type { PeerConnection } from "../../wire/mod.ts";
+import { type PeerConnection, PeerExtensions } from "../../wire/mod.ts";
 import { Bitfield } from "../../torrent/bitfield.ts";
 import { BLOCK_KEY_SHIFT } from "../picker/types.ts";
 import { PipelineSizer } from "./pipeline.ts";
@@ -46,6 +46,8 @@ export class Peer {
   readonly up = new RateMeter();
   /** Pieces that failed their hash check with data from this peer. */
   strikes = 0;
+  /** The BEP 10 extensions the peer speaks and the ids it receives them on. */
+  readonly extensions = new PeerExtensions();
   /** Pieces the peer says we may request while choked (BEP 6). */
   readonly allowedFast = new Set<number>();
   lastBlockAt = 0;

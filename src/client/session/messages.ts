@@ -44,7 +44,7 @@ export class PeerMessageHandler {
         type: "extended",
         id: EXTENDED_HANDSHAKE_ID,
         payload: encodeExtendedHandshake({
-          m: {},
+          m: this.#s.extensions.handshakeMap,
           v: CLIENT_VERSION,
           reqq: OUR_REQQ,
           p: this.#s.client.port,
@@ -140,6 +140,12 @@ export class PeerMessageHandler {
         if (m.id === EXTENDED_HANDSHAKE_ID) {
           const h = decodeExtendedHandshake(m.payload);
           peer.pipeline.setReqq(h.reqq);
+          peer.extensions.update(h);
+          for (const handler of this.#s.extensionHandlers.values()) handler.onHandshake?.(peer, h);
+        } else {
+          // Ids are the ones we chose to receive on; an id we never offered is ignored.
+          const name = this.#s.extensions.nameOf(m.id);
+          if (name !== undefined) this.#s.extensionHandlers.get(name)?.onMessage(peer, m.payload);
         }
         return;
       default:

@@ -1,7 +1,7 @@
 import type { Metainfo } from "../../torrent/mod.ts";
 import { equals } from "../../util/bytes.ts";
 import { BtxError } from "../../util/errors.ts";
-import type { PeerConnection } from "../../wire/mod.ts";
+import { ExtensionRegistry, type PeerConnection } from "../../wire/mod.ts";
 import { Announcer } from "../../tracker/client/announce.ts";
 import { Choker } from "../peers/choker.ts";
 import type { PeerHost } from "../peers/host.ts";
@@ -9,6 +9,7 @@ import { type PeerAddress, PeerDialer } from "../peers/dialer.ts";
 import { Peer, requestKey } from "../peers/peer.ts";
 import { PeerMessageHandler } from "./messages.ts";
 import type {
+  ExtensionHandler,
   SessionContext,
   SessionEvent,
   SessionOptions,
@@ -66,6 +67,12 @@ export class TorrentSession implements SessionContext {
   readonly options: SessionOptions;
   /** Paces block uploads when `maxUploadRate` is set. */
   readonly uploadLimiter: TokenBucket | undefined;
+  /**
+   * The BEP 10 extensions this session speaks, by name. None yet beyond the handshake itself;
+   * metadata exchange and peer exchange register here.
+   */
+  readonly extensionHandlers = new Map<string, ExtensionHandler>();
+  readonly extensions: ExtensionRegistry;
   state: SessionState = "checking";
   downloaded = 0;
   uploaded = 0;
@@ -92,6 +99,7 @@ export class TorrentSession implements SessionContext {
     this.infoHashHex = meta.infoHashHex;
     this.storage = storage;
     this.options = o;
+    this.extensions = new ExtensionRegistry([...this.extensionHandlers.keys()]);
     this.picker = new PiecePicker({
       layout: storage.layout,
       have,

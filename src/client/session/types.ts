@@ -4,6 +4,7 @@
  * @module
  */
 import type { Metainfo } from "../../torrent/mod.ts";
+import type { ExtendedHandshake, ExtensionRegistry } from "../../wire/mod.ts";
 import type { PeerAddress } from "../../util/ip.ts";
 import type { RateMeter } from "../../util/rate.ts";
 import type { PeerHost } from "../peers/host.ts";
@@ -69,6 +70,17 @@ export interface SessionOptions {
   onEvent?: (event: SessionEvent) => void;
 }
 
+/**
+ * A BEP 10 extension the session speaks (BEP 9 metadata, BEP 11 peer exchange...): it sees the
+ * peer's handshakes and the messages sent to it by name, whatever ids the two sides chose.
+ */
+export interface ExtensionHandler {
+  readonly name: string;
+  /** A peer's (first or updating) extended handshake; `peer.extensions` is already updated. */
+  onHandshake?(peer: Peer, handshake: ExtendedHandshake): void;
+  onMessage(peer: Peer, payload: Uint8Array): void;
+}
+
 /** What the peer message handler may see and do of its session. */
 export interface SessionContext {
   readonly meta: Metainfo;
@@ -80,6 +92,9 @@ export interface SessionContext {
   readonly downRate: RateMeter;
   readonly upRate: RateMeter;
   readonly uploadLimiter: TokenBucket | undefined;
+  /** Our BEP 10 extensions, by the ids we receive them on. */
+  readonly extensions: ExtensionRegistry;
+  readonly extensionHandlers: ReadonlyMap<string, ExtensionHandler>;
   readonly signal: AbortSignal;
   readonly isComplete: boolean;
   downloaded: number;
