@@ -6,6 +6,7 @@ import { Announcer } from "../../tracker/client/announce.ts";
 import { Choker } from "../peers/choker.ts";
 import type { PeerHost } from "../peers/host.ts";
 import { type PeerAddress, PeerDialer } from "../peers/dialer.ts";
+import { type PeerSource, PeerSources } from "../peers/sources.ts";
 import { Peer, requestKey } from "../peers/peer.ts";
 import { PeerMessageHandler } from "./messages.ts";
 import type {
@@ -77,6 +78,7 @@ export class TorrentSession implements SessionContext {
   downloaded = 0;
   uploaded = 0;
   readonly #dialer: PeerDialer;
+  readonly #sources: PeerSources;
   readonly #choker: Choker;
   readonly #messages: PeerMessageHandler;
   #announcer: Announcer | undefined;
@@ -110,6 +112,7 @@ export class TorrentSession implements SessionContext {
       ? undefined
       : new TokenBucket(o.maxUploadRate);
     this.#messages = new PeerMessageHandler(this);
+    this.#sources = new PeerSources({ accept: (addresses) => this.#dialer.add(addresses) });
     this.#dialer = new PeerDialer({
       infoHash: meta.infoHash,
       peerId: client.peerId,
@@ -211,7 +214,7 @@ export class TorrentSession implements SessionContext {
           downloaded: this.downloaded,
           left: this.meta.length - this.haveBytes,
         }),
-        onPeers: (peers) => this.addPeers(peers),
+        onPeers: (peers) => this.addPeers(peers, "tracker"),
         onError: (e) => this.emit({ type: "warning", message: e.message }),
       });
       this.#announcer.start().catch((e) => this.emit({ type: "warning", message: String(e) }));
@@ -220,10 +223,9 @@ export class TorrentSession implements SessionContext {
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
   }
 
-  /** Adds dialable addresses (from a tracker, a magnet link or the user). */
-  addPeers(addresses: readonly PeerAddress[]): void {
-    this.#dialer.add(addresses);
-    this.#connectMore();
+  /** Offers dialable addresses from `source` (default: the user's own). */
+  addPeers(addresses: readonly PeerAddress[], source: PeerSource = "user"): void {
+    if (this.#sources.add(source, addresses) > 0) this.#connectMore();
   }
 
   #connectMore() {
