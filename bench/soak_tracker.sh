@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tracker soak (issue 7): `btx tracker` under wrk at 64 keep-alive connections, every announce
+# Tracker soak: `btx tracker` under wrk at 64 keep-alive connections, every announce
 # from a new peer: a warm-up run, then the measured 60 s. Passes when the measured run saw no
 # socket error, no non-2xx answer and no failure reply, and the tracker's RSS never rose above
 # the highest RSS of the warm-up (plus SLACK_PCT): memory is bounded, not creeping.

@@ -1,5 +1,5 @@
 /**
- * Tracker memory under 1,000,000 announces from distinct peers (issue 7), in process, with a
+ * Tracker memory under 1,000,000 announces from distinct peers, in process, with a
  * simulated clock. Two runs:
  *  - expiry: 1,000 announces per simulated second over 1,000 torrents with a 60 s interval, so
  *    about 120 s of peers are live at once: the heap must level off once expiry keeps pace;

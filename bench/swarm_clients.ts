@@ -5,8 +5,8 @@
  *   is read and the client's listener is open: where libtorrent's clock starts) to its
  *   "complete" event.
  * - aria2c: from spawning it to completedLength == totalLength over its JSON-RPC (20 ms polls).
- * - libtorrent (python3-libtorrent): from "go" (after the session is set up, as in
- *   ../shared/bench) to its DONE line (10 ms polls).
+ * - libtorrent (python3-libtorrent): from "go" (sent once its session is set up, so the
+ *   library's start-up is not timed) to its DONE line (10 ms polls).
  * `startupSeconds` is what each clock leaves out: spawn to the clock's start.
  * CPU seconds and peak RSS are GNU time's for the leecher's whole life (start-up and
  * shutdown included), so they are an upper bound for every client alike.
@@ -141,9 +141,10 @@ export async function qbittorrentVersion(): Promise<string | undefined> {
 }
 
 /**
- * qBittorrent-nox in a private profile, set up like ../shared/bench/swarm.py does: the WebUI
- * on 127.0.0.1 without login, then the session's settings over the WebUI API (their
- * config-file keys moved between qBittorrent versions; the API's names are the documented ones).
+ * qBittorrent-nox in a private profile (DHT, LSD, PeX, UPnP and encryption off, TCP only, its
+ * own 127.0.0.x): the WebUI on 127.0.0.1 without login, then the session's settings over the
+ * WebUI API (their config-file keys moved between qBittorrent versions; the API's names are the
+ * documented ones).
  */
 async function startQbittorrent(
   ctx: Ctx,
