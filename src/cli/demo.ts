@@ -43,6 +43,7 @@ export const demoCommand: Command = {
     try {
       return await runDemo(io, { tmp, size, seeders, pieceLength, json: values.json === true });
     } finally {
+      // Our own temp folder: failing to remove it leaves litter, not a wrong demo result.
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
   },

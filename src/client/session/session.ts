@@ -44,6 +44,7 @@ export class CheckStoppedError extends BtxError {
 const TICK_MS = 1000;
 const REQUEST_TIMEOUT_MS = 60_000;
 const RESUME_SAVE_MS = 30_000;
+const RESUME_FAILED = "saving resume data failed (the next start re-checks the data)";
 const DEFAULT_MAX_PEERS = 50;
 /** A peer that keeps us choked this long while we want its pieces may lose its slot. */
 const CHOKED_TOO_LONG_MS = 120_000;
@@ -273,12 +274,20 @@ export class TorrentSession implements SessionContext {
     this.#connectMore();
   }
 
+  /**
+   * Reports a failure that costs nothing verified: a resume save (the next run re-checks the
+   * data instead) or an announce (the tracker forgets us after its interval).
+   */
+  #warn(what: string, e: unknown) {
+    this.emit({ type: "warning", message: `${what}: ${e instanceof Error ? e.message : e}` });
+  }
+
   /** Called by the message handler once a piece is verified and written. */
   onPieceDone(): void {
     if (!this.isComplete || this.state === "seeding") return;
     this.state = "seeding";
-    this.#announcer?.completed().catch(() => {});
-    this.storage.saveResume(this.picker.have).catch(() => {});
+    this.#announcer?.completed().catch((e) => this.#warn("announcing completed failed", e));
+    this.storage.saveResume(this.picker.have).catch((e) => this.#warn(RESUME_FAILED, e));
     this.emit({ type: "complete", stats: this.stats() });
     this.#resolveComplete();
     for (const p of this.peers.values()) {
@@ -315,7 +324,7 @@ export class TorrentSession implements SessionContext {
     if (this.#choker.due(now)) this.rechoke(now);
     if (now - this.#lastResumeSave > RESUME_SAVE_MS && this.state === "downloading") {
       this.#lastResumeSave = now;
-      this.storage.saveResume(this.picker.have).catch(() => {});
+      this.storage.saveResume(this.picker.have).catch((e) => this.#warn(RESUME_FAILED, e));
     }
     this.#connectMore();
     this.emit({ type: "progress", stats: this.stats() });
@@ -359,10 +368,12 @@ export class TorrentSession implements SessionContext {
     this.client.unregister(this);
     this.#abort.abort();
     for (const p of this.peers.values()) this.disconnect(p, "stopping");
-    const announced = this.#announcer?.stop().catch(() => {});
+    const announced = this.#announcer?.stop().catch((e) =>
+      this.#warn("announcing stopped failed", e)
+    );
     await this.#dialer.idle();
     await this.#messages.idle();
-    await this.storage.saveResume(this.picker.have).catch(() => {});
+    await this.storage.saveResume(this.picker.have).catch((e) => this.#warn(RESUME_FAILED, e));
     await this.storage.close();
     await announced;
     this.state = "stopped";

@@ -93,6 +93,7 @@ export async function saveResume(path: string, data: ResumeData): Promise<void> 
     await Deno.writeFile(tmp, encodeResume(data));
     await Deno.rename(tmp, path);
   } catch (e) {
+    // The write's error is the one to report; a temp file we could not remove is harmless.
     await Deno.remove(tmp).catch(() => {});
     throw e;
   }
