@@ -27,3 +27,29 @@ Deno.test("library API: tracker + seed + download, as in the module docs", async
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("library API: one TrackerError for the tracker server and the tracker client", async () => {
+  const { announce, TrackerError } = await import("../src/mod.ts");
+  const tracker = await startTracker({ host: "127.0.0.1", port: 0 });
+  try {
+    // The port is taken: the server's own error is the exported TrackerError.
+    await assert.rejects(
+      startTracker({ host: "127.0.0.1", port: tracker.port, http: "deno" }),
+      (e) => e instanceof TrackerError && e.kind === "server",
+    );
+    // A refusal from the tracker is the same class on the client side.
+    await assert.rejects(
+      announce(tracker.url, {
+        infoHash: new Uint8Array(20),
+        peerId: new Uint8Array(20),
+        port: 0,
+        uploaded: 0,
+        downloaded: 0,
+        left: 0,
+      }),
+      (e) => e instanceof TrackerError && e.kind === "failure",
+    );
+  } finally {
+    await tracker.close();
+  }
+});
