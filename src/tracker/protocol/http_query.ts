@@ -4,6 +4,7 @@
  * them as UTF-8 text (URLSearchParams) would mangle every byte above 0x7f.
  */
 import { TrackerRequestError } from "./errors.ts";
+import type { AnnounceEvent } from "./types.ts";
 
 /** What a peer tells the tracker. Binary strings hold one char per byte. */
 export interface AnnounceRequest {
@@ -16,22 +17,18 @@ export interface AnnounceRequest {
   downloaded: number;
   /** Bytes still wanted; -1 when the client did not say (then it is not a seeder). */
   left: number;
-  event: AnnounceEvent;
+  /** Undefined for a regular announce (no `event`, or an empty one). */
+  event: AnnounceEvent | undefined;
   /** BEP 23: compact is the default; only `compact=0` asks for the dictionary model. */
   compact: boolean;
   noPeerId: boolean;
-  numwant: number;
+  /** As sent; undefined when absent. The tracker core applies the default and the cap. */
+  numwant: number | undefined;
   key?: string;
   trackerId?: string;
   /** The `ip` parameter as sent; the app uses it only when configured to. */
   ip?: string;
 }
-
-/** `paused` is BEP 21's partial-seed event; it updates the peer like a regular announce. */
-export type AnnounceEvent = "started" | "completed" | "stopped" | "paused" | "";
-
-export const DEFAULT_NUMWANT = 50;
-export const MAX_NUMWANT = 200;
 
 const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
@@ -134,11 +131,18 @@ function counter(
   name: string,
   fallback: number | undefined,
 ): number {
-  const raw = first(params, name);
-  if (raw === undefined || raw === "") {
+  const raw = optionalCounter(params, name);
+  if (raw === undefined) {
     if (fallback === undefined) throw new TrackerRequestError(`missing ${name}`);
     return fallback;
   }
+  return raw;
+}
+
+/** A non-negative decimal integer parameter, or undefined when absent or empty. */
+function optionalCounter(params: Map<string, string[]>, name: string): number | undefined {
+  const raw = first(params, name);
+  if (raw === undefined || raw === "") return undefined;
   // Digits only: "1e3", "-5", "0x10" and " 7" are all refused, not guessed at.
   if (raw.length > 20 || !/^\d+$/.test(raw)) {
     throw new TrackerRequestError(`invalid ${name}: not a non-negative integer`);
@@ -146,7 +150,8 @@ function counter(
   return Number(raw);
 }
 
-const EVENTS: ReadonlySet<string> = new Set(["started", "completed", "stopped", "paused", ""]);
+/** `paused` is BEP 21's partial-seed event; it updates the peer like a regular announce. */
+const EVENTS: ReadonlySet<string> = new Set(["started", "completed", "stopped", "paused"]);
 
 /** Parses and validates an announce query; throws TrackerRequestError on anything wrong. */
 export function parseAnnounce(query: string): AnnounceRequest {
@@ -157,8 +162,11 @@ export function parseAnnounce(query: string): AnnounceRequest {
   if (port < 1 || port > 65535) {
     throw new TrackerRequestError(`invalid port: must be 1 to 65535, got ${port}`);
   }
-  const event = first(params, "event") ?? "";
-  if (!EVENTS.has(event)) throw new TrackerRequestError(`invalid event: ${JSON.stringify(event)}`);
+  // An empty event is a regular announce, as no event at all.
+  const event = first(params, "event") || undefined;
+  if (event !== undefined && !EVENTS.has(event)) {
+    throw new TrackerRequestError(`invalid event: ${JSON.stringify(event)}`);
+  }
   const request: AnnounceRequest = {
     infoHash,
     peerId,
@@ -166,10 +174,10 @@ export function parseAnnounce(query: string): AnnounceRequest {
     uploaded: counter(params, "uploaded", 0),
     downloaded: counter(params, "downloaded", 0),
     left: counter(params, "left", -1),
-    event: event as AnnounceEvent,
+    event: event as AnnounceEvent | undefined,
     compact: first(params, "compact") !== "0",
     noPeerId: (first(params, "no_peer_id") ?? "0") !== "0",
-    numwant: Math.min(counter(params, "numwant", DEFAULT_NUMWANT), MAX_NUMWANT),
+    numwant: optionalCounter(params, "numwant"),
   };
   const key = first(params, "key");
   if (key !== undefined) request.key = textOrRaw(key);
@@ -304,10 +312,10 @@ function fastAnnounce(url: string, from: number, end: number): AnnounceRequest |
     uploaded: uploaded < 0 ? 0 : uploaded,
     downloaded: downloaded < 0 ? 0 : downloaded,
     left,
-    event: event ?? "",
+    event,
     compact: compact ?? true,
     noPeerId: noPeerId ?? false,
-    numwant: numwant < 0 ? DEFAULT_NUMWANT : Math.min(numwant, MAX_NUMWANT),
+    numwant: numwant < 0 ? undefined : numwant,
   };
   if (key !== undefined) request.key = key;
   if (trackerId !== undefined) request.trackerId = trackerId;

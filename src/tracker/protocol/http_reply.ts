@@ -5,7 +5,29 @@
 import { type Encodable, encode } from "../../bencode/mod.ts";
 import { fromBinary, writeDecimal } from "../../util/bytes.ts";
 import { formatIp } from "../../util/ip.ts";
-import type { AnnounceOutcome, SwarmCounts } from "../server/store/store.ts";
+
+/** A swarm's counts as replies carry them (the store's SwarmCounts has this shape). */
+export interface ReplyCounts {
+  complete: number;
+  incomplete: number;
+  downloaded: number;
+}
+
+/**
+ * What an announce reply is written from; the server's AnnounceOutcome has this shape. Peer
+ * keys are the 20-byte peer id followed by the compact address, as binary strings.
+ */
+export interface ReplyOutcome extends ReplyCounts {
+  peers: {
+    readonly count4: number;
+    readonly count6: number;
+    /** Writes the IPv4 peers as 6-byte compact entries at `at`; returns the end offset. */
+    writeCompact4(out: Uint8Array, at: number): number;
+    /** Writes the IPv6 peers as 18-byte compact entries at `at`; returns the end offset. */
+    writeCompact6(out: Uint8Array, at: number): number;
+    forEach(fn: (peer: { readonly key: string }) => void): void;
+  };
+}
 
 export interface AnnounceReplyOptions {
   interval: number;
@@ -26,7 +48,7 @@ const PEER_ID_LENGTH = 20;
  * peers as 18-byte entries in `peers6` (BEP 7), which is left out when empty. Otherwise
  * `peers` is a list of `{ip, peer id, port}` dictionaries (`peer id` dropped on no_peer_id).
  */
-export function announceReply(outcome: AnnounceOutcome, o: AnnounceReplyOptions): Uint8Array {
+export function announceReply(outcome: ReplyOutcome, o: AnnounceReplyOptions): Uint8Array {
   if (!o.compact) return dictModelReply(outcome, o);
   const { peers } = outcome;
   const n4 = peers.count4;
@@ -81,7 +103,7 @@ function writeInt(out: Uint8Array, at: number, n: number): number {
   return writeDecimal(out, at, n);
 }
 
-function dictModelReply(outcome: AnnounceOutcome, o: AnnounceReplyOptions): Uint8Array {
+function dictModelReply(outcome: ReplyOutcome, o: AnnounceReplyOptions): Uint8Array {
   const peers: Encodable[] = [];
   outcome.peers.forEach((p) => {
     const addr = fromBinary(p.key.slice(PEER_ID_LENGTH));
@@ -107,7 +129,7 @@ export function failureReply(reason: string): Uint8Array {
 }
 
 /** BEP 48 scrape reply: `files` keyed by raw 20-byte info hash (binary strings here). */
-export function scrapeReply(files: Iterable<[string, SwarmCounts]>): Uint8Array {
+export function scrapeReply(files: Iterable<[string, ReplyCounts]>): Uint8Array {
   const dict = new Map<string, Encodable>();
   for (const [infoHash, c] of files) {
     dict.set(infoHash, {

@@ -2,7 +2,16 @@
  * Serves the tracker app over HTTP, feeding each request the socket's peer address: with the
  * epoll server (Linux, --allow-ffi; about 40 % less CPU per announce) or Deno.serve.
  */
-import { BENCODE_HEADERS, createTrackerApp, type TrackerApp, type TrackerOptions } from "./app.ts";
+import { createTrackerApp, type TrackerApp, type TrackerOptions } from "./app.ts";
+import type { TrackerCore } from "./core.ts";
+import {
+  BENCODE_HEADERS,
+  httpAnnounce,
+  HttpRoute,
+  MAX_QUERY_BYTES,
+  routeOf,
+  TOO_LONG_TEXT,
+} from "./http.ts";
 import {
   EpollServer,
   type HttpHandler,
@@ -13,8 +22,7 @@ import { TrackerError } from "../protocol/errors.ts";
 import { parseIp } from "../../util/ip.ts";
 import { epollUnavailable } from "../../sys/libc.ts";
 
-/** Longest query string served (HTTP 414 above): room for a scrape of ~200 info hashes. */
-export const MAX_QUERY_BYTES = 16 * 1024;
+export { MAX_QUERY_BYTES };
 
 export interface ServeOptions extends TrackerOptions {
   /** Address to listen on. Default `::` (IPv6 and, on dual-stack hosts, IPv4). */
@@ -39,6 +47,8 @@ export interface RunningTracker {
   /** Which HTTP server runs. */
   http: "epoll" | "deno";
   tracker: TrackerApp;
+  /** The tracker's transport-free core (`tracker.core`), for attaching another transport. */
+  core: TrackerCore;
   /** Stops listening, the timers and the health checks. */
   close(): Promise<void>;
 }
@@ -77,6 +87,7 @@ export async function startTracker(options: ServeOptions = {}): Promise<RunningT
     port,
     http: listening instanceof EpollServer ? "epoll" : "deno",
     tracker,
+    core: tracker.core,
     async close() {
       await listening.close();
       await tracker.close();
@@ -84,22 +95,9 @@ export async function startTracker(options: ServeOptions = {}): Promise<RunningT
   };
 }
 
-/** Whether a request target is an announce (the fast path: nearly all a tracker's traffic). */
-function isAnnounce(target: string, path: number): boolean {
-  return target.startsWith("/announce", path) &&
-    (target.length === path + 9 || target[path + 9] === "?");
-}
-
-/** A real announce is ~300 bytes; nothing parses a longer query than MAX_QUERY_BYTES. */
-function queryTooLong(target: string, path: number): boolean {
-  const query = target.indexOf("?", path);
-  return query >= 0 && target.length - query - 1 > MAX_QUERY_BYTES;
-}
-
-const TOO_LONG = "query string too long\n";
-
 function serveWithDeno(tracker: TrackerApp, host: string, options: ServeOptions) {
   const trustProxy = options.trustProxy ?? false;
+  const core = tracker.core;
   const server = Deno.serve({
     hostname: host,
     port: options.port ?? 9999,
@@ -108,12 +106,12 @@ function serveWithDeno(tracker: TrackerApp, host: string, options: ServeOptions)
     onError: () => new Response("internal error", { status: 500 }),
   }, (req, info) => {
     const url = req.url;
-    const path = url.indexOf("/", url.indexOf("//") + 2);
-    if (queryTooLong(url, path)) return new Response(TOO_LONG, { status: 414 });
-    if (req.method === "GET" && isAnnounce(url, path)) {
+    const route = routeOf(req.method, url, url.indexOf("/", url.indexOf("//") + 2));
+    if (route === HttpRoute.TooLong) return new Response(TOO_LONG_TEXT, { status: 414 });
+    if (route === HttpRoute.Announce) {
       // Reading any header materialises them all: only behind a trusted proxy.
       const forwarded = trustProxy ? req.headers.get("x-forwarded-for") : null;
-      const body = tracker.announce(url, info.remoteAddr.hostname, forwarded);
+      const body = httpAnnounce(core, url, info.remoteAddr.hostname, forwarded);
       return new Response(body, { headers: BENCODE_HEADERS });
     }
     return tracker.app.fetch(req, { remoteAddr: info.remoteAddr });
@@ -126,18 +124,18 @@ const HOST = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 function serveWithEpoll(tracker: TrackerApp, host: string, options: ServeOptions): EpollServer {
   const trustProxy = options.trustProxy ?? false;
+  const core = tracker.core;
   const maxBody = options.maxTorrentBytes ?? 10 * 1024 * 1024;
   // Requests without a usable Host header (HTTP/1.0) are served under this name.
   let self = "localhost";
   const handler: HttpHandler = ({ head, body, remote }) => {
     const target = head.target;
-    if (queryTooLong(target, 0)) {
-      return textReply(414, TOO_LONG);
-    }
-    if (head.method === "GET" && isAnnounce(target, 0)) {
+    const route = routeOf(head.method, target, 0);
+    if (route === HttpRoute.TooLong) return textReply(414, TOO_LONG_TEXT);
+    if (route === HttpRoute.Announce) {
       const forwarded = trustProxy ? field(head.headers, "x-forwarded-for") : null;
       // Borrowed: the server copies the reply into its send buffer before the next request.
-      const reply = tracker.announce(target, remote.hostname, forwarded, true);
+      const reply = httpAnnounce(core, target, remote.hostname, forwarded, true);
       return { status: 200, headers: BENCODE_FIELDS, body: reply };
     }
     // The other routes are Hono's: as a Request, under the name the client used for us.

@@ -107,7 +107,18 @@ Deno.test("query: an ordinary announce URL is decoded byte by byte", () => {
   assert.equal(r.infoHash.charCodeAt(19), 0xf0 - 19 * 7);
   assert.deepEqual(
     [r.peerId, r.port, r.uploaded, r.downloaded, r.left, r.event, r.compact, r.numwant],
-    ["-qB4650-abcdefghijkl", 6881, 5, 7, 0, "completed", false, 200],
+    ["-qB4650-abcdefghijkl", 6881, 5, 7, 0, "completed", false, 500],
   );
   assert.deepEqual([r.noPeerId, r.key, r.ip], [false, "k y", "::1"]);
+});
+
+Deno.test("query: no event or an empty one is a regular announce; numwant is left to the core", () => {
+  const base = `/announce?info_hash=${HASH}&peer_id=-qB4650-abcdefghijkl&port=6881`;
+  for (const url of [base, `${base}&event=`, `${base}&event`]) {
+    const r = parseAnnounceUrl(url);
+    assert.deepEqual([r.event, r.numwant], [undefined, undefined], url);
+  }
+  assert.equal(parseAnnounceUrl(`${base}&event=paused&numwant=0`).event, "paused");
+  assert.equal(parseAnnounceUrl(`${base}&numwant=0`).numwant, 0);
+  assert.throws(() => parseAnnounceUrl(`${base}&event=Started`), /invalid event: "Started"/);
 });

@@ -26,7 +26,7 @@ Deno.test("response: compact announce replies decode to the counts and peers wri
       const downloaded = numbers[k++ % numbers.length]!;
       const incomplete = numbers[(k * 5) % numbers.length]!;
       const reply = announceReply(
-        { complete, incomplete, downloaded, stored: true, peers: sample(n4, n6, k) },
+        { complete, incomplete, downloaded, peers: sample(n4, n6, k) },
         { interval: 1800 + k, minInterval: 900, compact: true, noPeerId: false },
       );
       const d = decode(reply) as Map<string, unknown>;

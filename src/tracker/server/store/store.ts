@@ -3,6 +3,7 @@
  * can replace the in-memory one later. Keys are binary strings (one char per byte).
  */
 import { toBinary } from "../../../util/bytes.ts";
+import type { AnnounceEvent } from "../../protocol/types.ts";
 import { hashKey } from "./peer_index.ts";
 import { CHECKABLE, COUNTED, sampleRuns, SEEDER } from "./peer_list.ts";
 import {
@@ -20,6 +21,9 @@ import {
   Swarm,
   V4_KEY_LENGTH,
 } from "./swarm.ts";
+import type { PeerRecord, PeerSample } from "./types.ts";
+
+export type { PeerRecord, PeerSample } from "./types.ts";
 
 /** One announce, already validated, with the address the tracker decided to use. */
 export interface PeerAnnounce {
@@ -32,33 +36,11 @@ export interface PeerAnnounce {
   left: number;
   uploaded: number;
   downloaded: number;
-  event: "started" | "completed" | "stopped" | "paused" | "";
+  /** Undefined for a regular announce. */
+  event: AnnounceEvent | undefined;
   numwant: number;
   /** False when the address came from the `ip` parameter: health checks never dial it. */
   checkable: boolean;
-}
-
-/**
- * A peer as stored. `key` is the 20-byte peer id followed by the compact address (4 or 16
- * address bytes, then the big-endian port), as a binary string.
- */
-export interface PeerRecord {
-  readonly key: string;
-  readonly seeder: boolean;
-  readonly lastSeen: number;
-  readonly failures: number;
-  readonly checkable: boolean;
-}
-
-/** The peers picked for one reply, ready to be written out. */
-export interface PeerSample {
-  readonly count4: number;
-  readonly count6: number;
-  /** Writes the IPv4 peers as 6-byte compact entries at `at`; returns the end offset. */
-  writeCompact4(out: Uint8Array, at: number): number;
-  /** Writes the IPv6 peers as 18-byte compact entries at `at`; returns the end offset. */
-  writeCompact6(out: Uint8Array, at: number): number;
-  forEach(fn: (peer: PeerRecord) => void): void;
 }
 
 export interface SwarmCounts {

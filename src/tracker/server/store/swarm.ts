@@ -4,7 +4,7 @@
  */
 import { PeerIndex } from "./peer_index.ts";
 import { CHECKABLE, PeerList, type RunSink, SEEDER } from "./peer_list.ts";
-import type { PeerRecord, PeerSample } from "./store.ts";
+import type { PeerRecord, PeerSample } from "./types.ts";
 
 // List ids (the low 3 bits of an index reference). Parked lists hold peers set aside after
 // failed health checks: stored and refreshed, but neither handed out nor counted.

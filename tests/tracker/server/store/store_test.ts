@@ -49,7 +49,7 @@ Deno.test("store: 12,000 random announces, stops, flips and sweeps match a plain
       left: random() < 0.4 ? 0 : 100,
       uploaded: 0,
       downloaded: 0,
-      event: roll < 0.15 ? "stopped" : roll < 0.2 ? "completed" : "",
+      event: roll < 0.15 ? "stopped" : roll < 0.2 ? "completed" : undefined,
       numwant: Math.floor(random() * 60),
       checkable: true,
     };
@@ -125,7 +125,7 @@ Deno.test("store: a swarm emptied by stops and sweeps takes new peers and finds 
   for (let n = 0; n < 3000; n += 2) store.announce(a(n, "stopped"), 1);
   assert.equal(store.scrape(HASHES[0]!)?.incomplete, 1500);
   // Each odd peer is found (not added twice) and flips to seeder.
-  for (let n = 1; n < 3000; n += 2) store.announce(a(n, "", 0), 2);
+  for (let n = 1; n < 3000; n += 2) store.announce(a(n, undefined, 0), 2);
   assert.deepEqual(store.scrape(HASHES[0]!), { complete: 1500, incomplete: 0, downloaded: 0 });
   assert.equal(store.sweep(3), 1500);
   assert.equal(store.totals().swarms, 0);
