@@ -9,6 +9,11 @@ export interface Io {
   write(text: string): void;
   /** True when stdout is a terminal: progress is drawn as a bar, else as plain lines. */
   isTty: boolean;
+  /**
+   * The terminal's width in columns, which a progress bar must stay within. Absent: the real
+   * terminal's (`Deno.consoleSize()`) when `isTty`, else 80; see `terminalColumns`.
+   */
+  columns?: number;
   /** Resolves when the user asks to stop (SIGINT/SIGTERM). */
   stopSignal: AbortSignal;
 }
@@ -65,6 +70,27 @@ export function intFlag(
 }
 
 export { formatBytes } from "../util/format.ts";
+
+/** The width assumed when the terminal does not say (or there is none). */
+export const DEFAULT_COLUMNS = 80;
+
+/**
+ * Columns available to a line on `io`: `io.columns` when given, else the terminal's current
+ * width when stdout is one (read on each call, so a resize is picked up), else 80.
+ */
+export function terminalColumns(io: Io): number {
+  let columns = io.columns;
+  if (columns === undefined && io.isTty) {
+    try {
+      columns = Deno.consoleSize().columns;
+    } catch {
+      // Not a terminal after all (or the platform cannot say).
+    }
+  }
+  return columns !== undefined && Number.isFinite(columns) && columns > 0
+    ? Math.floor(columns)
+    : DEFAULT_COLUMNS;
+}
 
 /** Resolves once the user asks to stop (Ctrl-C / SIGTERM), at once if they already did. */
 export function untilStopped(io: Io): Promise<void> {

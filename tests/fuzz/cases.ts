@@ -1,4 +1,3 @@
-import fixtures from "webtorrent-fixtures";
 import { type BValue, decode, encode } from "../../src/bencode/mod.ts";
 import { concat, utf8Bytes } from "../../src/util/bytes.ts";
 import type { Prng } from "./prng.ts";
@@ -20,6 +19,19 @@ const FIXTURE_NAMES = [
   "leavesMetadata",
   "corrupt",
 ] as const;
+
+/**
+ * The webtorrent-fixtures npm package (real-world .torrent files, MIT), which only tests use.
+ * It must stay out of deno.lock: `deno task` installs every npm package in deno.lock before it
+ * runs any task, so a locked test package would be downloaded by `deno task demo` on every
+ * fresh machine. So the specifier is a variable, which `deno check` does not resolve, and what
+ * imports this module runs with the tests' own lockfile, `--lock=tests/deno.lock` (`deno task
+ * test` and `deno task fuzz` do).
+ * tests/torrent/fixtures_test.ts fails if the package reaches deno.lock anyway.
+ */
+const WEBTORRENT_FIXTURES = "npm:webtorrent-fixtures@2.0.3";
+export const fixtures: Record<(typeof FIXTURE_NAMES)[number], { torrent: Uint8Array }> =
+  (await import(WEBTORRENT_FIXTURES)).default;
 
 /** Path components that other clients have been tricked by. */
 export const HOSTILE_COMPONENTS: readonly (string | Uint8Array)[] = [
